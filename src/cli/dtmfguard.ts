@@ -1,0 +1,19 @@
+import { createProgram } from './program.ts';
+import { runMain } from './run.ts';
+import { version } from '../version.ts';
+
+// One file per command group; each adds its commands to the program.
+const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
+];
+
+const program = createProgram(
+  'dtmfguard',
+  'Host software for DTMF-masking appliances: configure, watch and verify.',
+  version,
+);
+for (const register of registrations) register(program);
+
+await runMain(async () => {
+  await program.parseAsync(process.argv);
+  return (process.exitCode as number | undefined) ?? 0;
+});
