@@ -37,7 +37,7 @@ export class MemoryTransport extends EventEmitter implements Transport {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (!this.#open) throw linkError(LINK_CODES.notOpen, `cannot write to ${this.target}: link is not open`);
-    let out = Buffer.from(bytes);
+    let out: Buffer = Buffer.from(bytes);
     if (this.tap) out = this.tap(out);
     if (this.severed || out.length === 0) return;
     const peer = this.peer;

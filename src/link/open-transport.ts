@@ -1,4 +1,4 @@
-import type { BindingInterface } from '@serialport/bindings-interface';
+import type { SerialBinding } from './serial-transport.ts';
 import { EXIT } from '../errors.ts';
 import type { Transport } from './transport.ts';
 import { SerialTransport } from './serial-transport.ts';
@@ -16,7 +16,7 @@ export interface LinkOptions {
    */
   keepAliveMs?: number;
   /** serialport binding override (tests: MockBinding). */
-  binding?: BindingInterface;
+  binding?: SerialBinding;
 }
 
 export const LINK_DEFAULTS = {

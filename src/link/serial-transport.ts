@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { SerialPortStream } from '@serialport/stream';
-import type { BindingInterface } from '@serialport/bindings-interface';
+import type { OpenOptions } from '@serialport/stream';
+
+/** A serialport binding (native, or MockBinding in tests). */
+export type SerialBinding = OpenOptions['binding'];
 import type { Transport } from './transport.ts';
 import { LINK_CODES, linkError } from './link-errors.ts';
 
@@ -11,7 +14,7 @@ export interface SerialTransportOptions {
    * The serialport binding. Omitted: the native one serialport picks for this OS. Tests pass
    * `MockBinding` from @serialport/binding-mock to run against a scripted device.
    */
-  binding?: BindingInterface;
+  binding?: SerialBinding;
 }
 
 /** A serial device (`/dev/ttyUSB0`, `/dev/ttyS0`, a pty) through serialport 13. */
@@ -37,7 +40,7 @@ export class SerialTransport extends EventEmitter implements Transport {
 
   async open(): Promise<void> {
     // Loaded on first use so that TCP and in-memory users never load the native addon.
-    const binding = this.#opts.binding ?? ((await import('serialport')).SerialPort.binding as BindingInterface);
+    const binding = this.#opts.binding ?? ((await import('serialport')).SerialPort.binding as SerialBinding);
     const port = new SerialPortStream({ binding, path: this.target, baudRate: this.#opts.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
       port.open((err) => {
