@@ -1,0 +1,88 @@
+/**
+ * Classic libpcap files (draft-ietf-opsawg-pcap): 24-byte file header, then 16-byte record headers.
+ * Microsecond (0xA1B2C3D4) and nanosecond (0xA1B23C4D) magics in either byte order, and the
+ * "modified" Kuznetsov format (0xA1B2CD34) whose records carry 8 extra header bytes.
+ */
+import type { ByteReader } from './byte-reader.ts';
+import { CAPTURE_CODES, captureError, type CaptureSummary } from './capture-errors.ts';
+import { MAX_RECORD_BYTES, type CapturedPacket } from './captured-packet.ts';
+
+export const PCAP_MAGIC_US = 0xa1b2c3d4;
+export const PCAP_MAGIC_NS = 0xa1b23c4d;
+export const PCAP_MAGIC_MODIFIED = 0xa1b2cd34;
+const FILE_HEADER = 24;
+
+export function isPcapMagic(m: Uint8Array): boolean {
+  return pcapMagicInfo(m) !== undefined;
+}
+
+function pcapMagicInfo(m: Uint8Array): { little: boolean; nano: boolean; modified: boolean } | undefined {
+  const be = ((m[0] << 24) | (m[1] << 16) | (m[2] << 8) | m[3]) >>> 0;
+  const le = ((m[3] << 24) | (m[2] << 16) | (m[1] << 8) | m[0]) >>> 0;
+  for (const [v, little] of [[be, false], [le, true]] as const) {
+    if (v === PCAP_MAGIC_US) return { little, nano: false, modified: false };
+    if (v === PCAP_MAGIC_NS) return { little, nano: true, modified: false };
+    if (v === PCAP_MAGIC_MODIFIED) return { little, nano: false, modified: true };
+  }
+  return undefined;
+}
+
+export async function* readPcap(r: ByteReader, summary: CaptureSummary): AsyncGenerator<CapturedPacket> {
+  const header = await r.read(FILE_HEADER);
+  if (header.length < FILE_HEADER) {
+    throw captureError(CAPTURE_CODES.tooShort, `pcap file header is ${header.length} bytes, expected 24: the file is truncated`);
+  }
+  const info = pcapMagicInfo(header)!;
+  const hv = new DataView(header.buffer, header.byteOffset, FILE_HEADER);
+  const little = info.little;
+  const major = hv.getUint16(4, little);
+  if (major !== 2) throw captureError(CAPTURE_CODES.badVersion, `pcap version ${major} is not supported (expected 2): re-save the capture with editcap or tshark`);
+  // The link type is the low 16 bits; the upper bits carry FCS information (draft-ietf-opsawg-pcap §4).
+  const linkType = hv.getUint32(20, little) & 0xffff;
+  const fracToNs = info.nano ? 1 : 1000;
+  const recHeader = info.modified ? 24 : 16;
+  summary.format = 'pcap';
+
+  for (;;) {
+    let h = r.tryRead(recHeader);
+    if (!h) {
+      if (!(await r.fill(recHeader))) {
+        if (r.buffered > 0) {
+          summary.partial = { code: CAPTURE_CODES.truncated, offset: r.offset,
+            message: `capture ends inside a record header (${r.buffered} of ${recHeader} bytes): the last record was skipped` };
+        }
+        return;
+      }
+      h = r.tryRead(recHeader)!;
+    }
+    const v = new DataView(h.buffer, h.byteOffset, recHeader);
+    const sec = v.getUint32(0, little);
+    const frac = v.getUint32(4, little);
+    const inclLen = v.getUint32(8, little);
+    const origLen = v.getUint32(12, little);
+    if (inclLen > MAX_RECORD_BYTES) {
+      summary.partial = { code: CAPTURE_CODES.badLength, offset: r.offset - recHeader,
+        message: `record length ${inclLen} is beyond any snapshot length: the rest of the file was skipped` };
+      return;
+    }
+    let data = r.tryRead(inclLen);
+    if (!data) {
+      await r.fill(inclLen);
+      data = r.tryRead(inclLen);
+      if (!data) {
+        summary.partial = { code: CAPTURE_CODES.truncated, offset: r.offset - recHeader,
+          message: `capture ends inside a record (${r.buffered} of ${inclLen} bytes): the last record was skipped` };
+        return;
+      }
+    }
+    summary.packets++;
+    summary.bytes += inclLen;
+    yield {
+      timestampNs: BigInt(sec) * 1_000_000_000n + BigInt(frac * fracToNs),
+      linkType,
+      data,
+      originalLength: origLen,
+      interfaceId: 0,
+    };
+  }
+}

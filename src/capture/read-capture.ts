@@ -1,0 +1,82 @@
+/**
+ * The capture reader: pcap or pcapng, told apart by the magic number, read as a pull-based stream.
+ *
+ *   for await (const pkt of reader) ...   // constant memory, one record at a time
+ *   reader.summary                        // format, counts, what was skipped, why it stopped early
+ *
+ * An unreadable file (empty, not a capture, damaged header) throws a DgError (DG6xxx, exit 2) from
+ * the first iteration. Damage after the header ends the iteration and sets `summary.partial`.
+ */
+import type { Readable } from 'node:stream';
+import { isDgError } from '../errors.ts';
+import { ByteReader } from './byte-reader.ts';
+import { CAPTURE_CODES, captureError, type CaptureSummary } from './capture-errors.ts';
+import type { CapturedPacket } from './captured-packet.ts';
+import { isPcapMagic, readPcap } from './pcap.ts';
+import { isPcapngMagic, readPcapng } from './pcapng.ts';
+
+export type { CapturedPacket } from './captured-packet.ts';
+
+export interface CaptureReader extends AsyncIterable<CapturedPacket> {
+  readonly summary: CaptureSummary;
+}
+
+export function readCapture(source: Readable | AsyncIterable<Uint8Array>): CaptureReader {
+  const summary: CaptureSummary = { format: 'unknown', packets: 0, bytes: 0, skipped: {} };
+  let started = false;
+  return {
+    summary,
+    [Symbol.asyncIterator]() {
+      if (started) throw new Error('a capture reader can be iterated only once');
+      started = true;
+      return iterate(source, summary);
+    },
+  };
+}
+
+async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: CaptureSummary): AsyncGenerator<CapturedPacket> {
+  const r = new ByteReader(source);
+  let yielded = false;
+  try {
+    let ok: boolean;
+    try {
+      ok = await r.fill(4);
+    } catch (e) {
+      throw captureError(CAPTURE_CODES.readFailed, `cannot read the capture: ${ioReason(e)}`);
+    }
+    if (!ok) {
+      throw captureError(CAPTURE_CODES.tooShort, r.buffered === 0 ? 'the capture file is empty' : 'the capture file is shorter than any file header');
+    }
+    // Look at the magic without consuming it: each format reader parses its own file header.
+    const magic = r.peek(4)!;
+    let inner: AsyncGenerator<CapturedPacket>;
+    if (isPcapMagic(magic)) inner = readPcap(r, summary);
+    else if (isPcapngMagic(magic)) inner = readPcapng(r, summary);
+    else throw captureError(CAPTURE_CODES.badMagic, 'not a pcap or pcapng capture (unknown magic number): give a file written by tcpdump, tshark or Wireshark');
+    try {
+      for await (const p of inner) {
+        yielded = true;
+        yield p;
+      }
+    } catch (e) {
+      if (isDgError(e) && !yielded) throw e;
+      if (isDgError(e)) {
+        summary.partial = { code: e.code, offset: r.offset, message: e.message.replace(/^DG\d+: /, '') };
+        return;
+      }
+      // An I/O failure of the stream: what was read so far stands, the rest is reported as skipped.
+      if (!yielded) throw captureError(CAPTURE_CODES.readFailed, `cannot read the capture: ${ioReason(e)}`);
+      summary.partial = { code: CAPTURE_CODES.readFailed, offset: r.offset, message: `read failed (${ioReason(e)}): the rest of the file was skipped` };
+    }
+  } finally {
+    await r.close().catch(() => undefined);
+  }
+}
+
+function ioReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err && err.code === 'ENOENT') return `no such file (${err.path ?? ''})`;
+  if (err && err.code === 'EISDIR') return 'it is a directory';
+  if (err && err.code === 'EACCES') return 'permission denied';
+  return err && err.message ? err.message.split('\n')[0] : String(e);
+}
