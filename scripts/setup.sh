@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
   libspandsp-dev # spandsp's dtmf_rx: independent decoder and benchmark reference
   libpcap-dev   # live capture
   udev          # serial port enumeration
+  iproute2      # ss: peer credentials of control-socket clients for the audit log
   chromium      # renders the HTML verifier report in tests
   build-essential # C harness for the spandsp benchmark
 )
