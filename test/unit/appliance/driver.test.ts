@@ -1,0 +1,354 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockBinding } from '@serialport/binding-mock';
+import { ApplianceDriver, type DriverConfig } from '../../../src/appliance/driver.ts';
+import { ManualClock } from '../../../src/appliance/clock.ts';
+import { makeDtmfguardProtocol } from '../../../src/appliance/dtmfguard-protocol.ts';
+import { CommandError } from '../../../src/appliance/driver-errors.ts';
+import { encodeFrame } from '../../../src/protocol/frame.ts';
+import { ScriptedBoard, ok, okScript } from './scripted-board.ts';
+
+// Which commands the scripted tests treat as idempotent (the real list is the catalogue's).
+const IDEMPOTENT = new Set(['HELLO', 'PING', 'GET_SPAN', 'SET_MASK_TONE']);
+const protocol = makeDtmfguardProtocol((n) => IDEMPOTENT.has(n));
+
+const drivers: ApplianceDriver[] = [];
+afterEach(async () => {
+  for (const d of drivers.splice(0)) await d.close();
+  MockBinding.reset();
+});
+
+function setup(board: ScriptedBoard, config: Partial<DriverConfig> = {}) {
+  const clock = new ManualClock();
+  const driver = new ApplianceDriver({
+    transport: board.transport(),
+    clock,
+    protocol,
+    handshake: async (d) => {
+      await d.request('HELLO', { protocol: '1' });
+    },
+    ...config,
+  });
+  drivers.push(driver);
+  return { driver, clock };
+}
+
+/** Starts the driver while the fake clock moves (start() awaits I/O only, unless the board is silent). */
+async function start(driver: ApplianceDriver, clock: ManualClock): Promise<void> {
+  const p = driver.start();
+  await clock.advance(0);
+  await p;
+}
+
+/** Captures a rejection without leaving it unhandled while time is advanced. */
+function settled<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: CommandError }> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: CommandError) => ({ ok: false as const, error }),
+  );
+}
+
+describe('ApplianceDriver on a scripted board (binding-mock)', () => {
+  it('runs the handshake and matches a response by sequence number, counting frames and RTT', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: (r) => ok(r, { span: r.fields.span, alarm: 'none' }) }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    expect(driver.state).toBe('ready');
+    const res = settled(driver.request('GET_SPAN', { span: '1' }));
+    await clock.advance(0);
+    const r = await res;
+    expect(r.ok && r.value.fields).toEqual({ span: '1', alarm: 'none' });
+    expect(board.requests().map((f) => f.name)).toEqual(['HELLO', 'GET_SPAN']);
+    const s = driver.snapshot();
+    expect(s.framesOut).toBe(2);
+    expect(s.framesIn).toBe(2);
+    expect(s.commandsOk).toBe(2);
+    expect(s.rtt.count).toBe(2);
+  });
+
+  it('keeps one command in flight: the board never sees a second request before answering the first', async () => {
+    let outstanding = 0;
+    let maxOutstanding = 0;
+    const pending: Array<() => void> = [];
+    const board = new ScriptedBoard((req, b) => {
+      outstanding += 1;
+      maxOutstanding = Math.max(maxOutstanding, outstanding);
+      // Answer later, from the test's loop, so a pipelining driver would be caught.
+      pending.push(() => {
+        outstanding -= 1;
+        b.send(encodeFrame(ok(req, { n: req.fields.n ?? '' })));
+      });
+      return 'silent';
+    });
+    const { driver, clock } = setup(board, { handshake: undefined });
+    await start(driver, clock);
+    const all = Promise.all(Array.from({ length: 20 }, (_, i) => driver.request('GET_SPAN', { n: String(i) })));
+    for (let i = 0; i < 20; i++) {
+      await clock.advance(1);
+      expect(pending.length).toBe(1);
+      pending.shift()!();
+    }
+    const results = await all;
+    expect(results.map((f) => f.fields.n)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect(maxOutstanding).toBe(1);
+  });
+
+  it('times out an idempotent command after every attempt, resending the same seq, with DG1203 in the message', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: () => 'silent' }));
+    const { driver, clock } = setup(board, { options: { responseTimeoutMs: 1000, maxAttempts: 3, failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+    await start(driver, clock);
+    const res = settled(driver.request('GET_SPAN', { span: '1' }));
+    await clock.advance(2999);
+    expect(board.requests('GET_SPAN')).toHaveLength(3);
+    await clock.advance(1);
+    const r = await res;
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.reason).toBe('timeout');
+    expect(r.error.message).toMatch(/^DG1203: response timeout after 1000 ms \(GET_SPAN \d+, 3 attempts\)$/);
+    expect(r.error.exitCode).toBe(3);
+    const seqs = new Set(board.requests('GET_SPAN').map((f) => f.seq));
+    expect(seqs.size).toBe(1);
+    expect(driver.stats.timeouts).toBe(3);
+    expect(driver.stats.retries).toBe(2);
+  });
+
+  it('never resends a non-idempotent command after a timeout', async () => {
+    const board = new ScriptedBoard(okScript({ COMMIT_CONFIG: () => 'silent' }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const res = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(10_000);
+    const r = await res;
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
+    expect(!r.ok && r.error.message).toMatch(/^DG1203: .*not retried because it is not idempotent/);
+    expect(driver.stats.retries).toBe(0);
+  });
+
+  it('resends after a NAK (the board never acted on it), even a non-idempotent command', async () => {
+    let naks = 0;
+    const board = new ScriptedBoard(
+      okScript({
+        COMMIT_CONFIG: (req) => (naks++ === 0 ? { kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc' } } : ok(req)),
+      }),
+    );
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const res = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(0);
+    expect((await res).ok).toBe(true);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(2);
+    expect(driver.stats.naksReceived).toBe(1);
+    expect(driver.stats.retries).toBe(1);
+    expect(driver.stats.timeouts).toBe(0);
+  });
+
+  it('fails with DG1204 when every attempt is NAKed', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc' } }) }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const r = await settled(driver.request('GET_SPAN'));
+    expect(!r.ok && r.error.message).toMatch(/^DG1204: board rejected GET_SPAN \d+ as corrupt 3 times/);
+    expect(board.requests('GET_SPAN')).toHaveLength(3);
+  });
+
+  it('does not resend a non-idempotent command on a NAK that may be about our own NAK', async () => {
+    // The board's answer arrives corrupted (we NAK it), and the board then NAKs something: the
+    // echo cannot be trusted, so COMMIT_CONFIG (already applied) must not go out again.
+    const board = new ScriptedBoard(
+      okScript({
+        COMMIT_CONFIG: (req) => {
+          const good = encodeFrame(ok(req));
+          const bad = Buffer.from(good);
+          bad[3] ^= 0x01; // flip a bit inside the sequence number: CRC fails
+          return bad;
+        },
+      }),
+    );
+    board.script = ((inner) => (req, b) => {
+      if (req.kind === 'req') return inner(req, b);
+      return 'silent';
+    })(board.script);
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const res = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(0);
+    // The host NAKed the corrupt answer...
+    expect(driver.stats.crcErrors).toBe(1);
+    expect(driver.stats.naksSent).toBe(1);
+    expect(board.received.some((f) => f.kind === 'nak')).toBe(true);
+    // ...and a NAK now arrives with the request's seq.
+    const seq = board.requests('COMMIT_CONFIG')[0].seq;
+    board.send(encodeFrame({ kind: 'nak', seq, name: 'COMMIT_CONFIG', fields: { reason: 'crc' } }));
+    await clock.advance(5000);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
+    const r = await res;
+    expect(!r.ok && r.error.reason).toBe('timeout');
+  });
+
+  it('reports a board error response as DG1205 with the board code, and is not retried', async () => {
+    const board = new ScriptedBoard(okScript({ SET_MASK_TONE: (req) => ({ kind: 'err', seq: req.seq, name: req.name, fields: { code: '17', text: 'bad tone' } }) }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const r = await settled(driver.request('SET_MASK_TONE', { tone: 'X' }));
+    expect(!r.ok && r.error.message).toMatch(/^DG1205: board refused SET_MASK_TONE \d+: error 17 bad tone$/);
+    expect(!r.ok && r.error.boardCode).toBe(17);
+    expect(!r.ok && r.error.exitCode).toBe(1);
+    expect(board.requests('SET_MASK_TONE')).toHaveLength(1);
+  });
+
+  it('NAKs a corrupt incoming frame, counts it, and ignores a response with the wrong seq', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => [ok({ ...req, seq: (req.seq + 7) % 65536 }), ok(req, { right: 'yes' })] }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    board.send(Buffer.from('EVT 1 ALARM span=1 *00000000\r\n')); // named fixture: an event with a wrong CRC
+    await clock.advance(0);
+    expect(driver.stats.crcErrors).toBe(1);
+    expect(driver.stats.naksSent).toBe(1);
+    const nak = board.received.find((f) => f.kind === 'nak');
+    expect(nak).toMatchObject({ seq: 1, name: 'ALARM', fields: { reason: 'crc' } });
+    const r = await settled(driver.request('GET_SPAN'));
+    expect(r.ok && r.value.fields.right).toBe('yes');
+    expect(driver.stats.staleResponses).toBe(1);
+  });
+
+  it('hands events to listeners and counts a gap in event sequence numbers', async () => {
+    const board = new ScriptedBoard(okScript());
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const seen: string[] = [];
+    const gaps: number[] = [];
+    driver.on('event', (f) => seen.push(`${f.name}:${f.seq}`));
+    driver.on('events-missed', (n: number) => gaps.push(n));
+    board.event('ALARM', { span: '1' }, 5);
+    board.event('SECURE', { channel: '3' }, 6);
+    board.event('COUNTERS', {}, 9);
+    await clock.advance(0);
+    expect(seen).toEqual(['ALARM:5', 'SECURE:6', 'COUNTERS:9']);
+    expect(gaps).toEqual([2]);
+    expect(driver.stats.events).toBe(3);
+  });
+
+  it('catches a half-open link with the heartbeat: resync, then reopen, re-running the hello', async () => {
+    const board = new ScriptedBoard(okScript());
+    const { driver, clock } = setup(board, {
+      options: { heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 1000, failuresBeforeResync: 2, failuresBeforeReopen: 4, reopenBackoffMs: 100 },
+    });
+    await start(driver, clock);
+    const resyncs: number[] = [];
+    driver.on('resync', () => resyncs.push(clock.now()));
+    // Idle: the heartbeat goes out after 5 s of silence and is answered.
+    await clock.advance(5000);
+    expect(board.requests('PING')).toHaveLength(1);
+    expect(driver.state).toBe('ready');
+    // The link goes half-open: bytes vanish, nobody reports anything.
+    board.deaf = true;
+    await clock.advance(5000 + 1000 + 1000);
+    expect(resyncs).toHaveLength(1);
+    expect(driver.state).toBe('ready');
+    await clock.advance(2000);
+    expect(driver.state).toBe('recovering');
+    board.deaf = false; // the link comes back
+    await clock.advance(100);
+    expect(driver.state).toBe('ready');
+    expect(board.opens).toBe(2);
+    expect(board.requests('HELLO')).toHaveLength(2);
+    expect(driver.stats.reconnects).toBe(1);
+    expect(driver.stats.timeouts).toBe(4);
+  });
+
+  it('reopens at once when the operating system reports a disconnect, also when reopening fails twice', async () => {
+    const board = new ScriptedBoard(okScript());
+    const { driver, clock } = setup(board, { options: { reopenBackoffMs: 200, reopenBackoffMaxMs: 1000 } });
+    await start(driver, clock);
+    const states: string[] = [];
+    driver.on('state', (s: { state: string }) => states.push(s.state));
+    board.refuseOpens = 2;
+    board.unplug();
+    await clock.advance(0);
+    expect(driver.state).toBe('recovering');
+    await clock.advance(200); // attempt 1 fails
+    await clock.advance(400); // attempt 2 fails
+    expect(driver.stats.failedReopens).toBe(2);
+    expect(driver.state).toBe('recovering');
+    expect(driver.stateReason).toMatch(/reopen 2\/6 failed: DG1101: cannot open/);
+    await clock.advance(800); // attempt 3 (backoff 800) succeeds
+    expect(driver.state).toBe('ready');
+    expect(driver.stats.reconnects).toBe(1);
+    expect(board.requests('HELLO')).toHaveLength(2);
+    expect(states).toContain('connecting');
+    expect(states.at(-1)).toBe('ready');
+  });
+
+  it('keeps an idempotent command across a reconnect but fails a non-idempotent one in flight with DG1206', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: () => 'silent', COMMIT_CONFIG: () => 'silent' }));
+    const { driver, clock } = setup(board, { options: { reopenBackoffMs: 10 } });
+    await start(driver, clock);
+    const commit = settled(driver.request('COMMIT_CONFIG'));
+    const span = settled(driver.request('GET_SPAN'));
+    await clock.advance(0);
+    board.unplug();
+    await clock.advance(0);
+    const c = await commit;
+    expect(!c.ok && c.error.message).toMatch(/^DG1206: link lost while COMMIT_CONFIG \d+ was in flight .*read the state back$/);
+    board.script = okScript();
+    await clock.advance(10);
+    expect(driver.state).toBe('ready');
+    const s = await span;
+    expect(s.ok).toBe(true);
+  });
+
+  it('climbs the ladder to a terminal state that is reported, rejects with DG1207, and stops all timers', async () => {
+    const board = new ScriptedBoard(okScript());
+    const { driver, clock } = setup(board, {
+      options: { heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 500, failuresBeforeResync: 1, failuresBeforeReopen: 2, maxReopenAttempts: 3, reopenBackoffMs: 100, reopenBackoffMaxMs: 150, responseTimeoutMs: 500, maxAttempts: 1 },
+    });
+    await start(driver, clock);
+    const terminal: Error[] = [];
+    driver.on('terminal', (e: Error) => terminal.push(e));
+    board.deaf = true; // dead for good; each reopen opens the port but the hello is never answered
+    const queued = settled(driver.request('GET_SPAN'));
+    await clock.advance(60_000);
+    expect(driver.state).toBe('failed');
+    expect(terminal).toHaveLength(1);
+    expect(terminal[0].message).toMatch(/^DG1207: link to \/dev\/ttyMOCK\d+ is down: 3 reopen attempts failed/);
+    expect(driver.stats.failedReopens).toBe(3);
+    expect(board.opens).toBe(4);
+    const q = await queued;
+    expect(!q.ok && q.error.code).toMatch(/DG120[37]/);
+    const later = await settled(driver.request('GET_SPAN'));
+    expect(!later.ok && later.error.message).toMatch(/^DG1207: GET_SPAN not sent: link to/);
+    // Not a silent loop: nothing is scheduled any more, and more time changes nothing.
+    expect(clock.pending).toBe(0);
+    await clock.advance(600_000);
+    expect(board.opens).toBe(4);
+    // An operator's restart climbs again, and succeeds once the board is back.
+    board.deaf = false;
+    const r = driver.restart();
+    await clock.advance(100);
+    await r;
+    expect(driver.state).toBe('ready');
+  });
+
+  it('fails start() with the handshake's timeout when nothing answers, and leaves the port closed', async () => {
+    const board = new ScriptedBoard(() => 'silent');
+    const { driver, clock } = setup(board);
+    const p = settled(driver.start());
+    await clock.advance(3000);
+    const r = await p;
+    expect(!r.ok && r.error.code).toBe('DG1203');
+    expect(driver.state).toBe('idle');
+    expect(driver.transport.isOpen).toBe(false);
+  });
+
+  it('rejects with DG1211 when the queue is full', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: () => 'silent' }));
+    const { driver, clock } = setup(board, { options: { maxQueue: 2 } });
+    await start(driver, clock);
+    const ps = [1, 2, 3].map(() => settled(driver.request('GET_SPAN')));
+    await clock.advance(0);
+    const fourth = await settled(driver.request('GET_SPAN'));
+    expect(!fourth.ok && fourth.error.message).toMatch(/^DG1211: /);
+    await driver.close();
+    for (const p of ps) expect((await p).ok).toBe(false);
+  });
+});
