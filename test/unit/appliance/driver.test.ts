@@ -329,7 +329,7 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(driver.state).toBe('ready');
   });
 
-  it('fails start() with the handshake's timeout when nothing answers, and leaves the port closed', async () => {
+  it('fails start() with the timeout of the handshake when nothing answers, and leaves the port closed', async () => {
     const board = new ScriptedBoard(() => 'silent');
     const { driver, clock } = setup(board);
     const p = settled(driver.start());
