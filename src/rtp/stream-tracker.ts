@@ -1,0 +1,277 @@
+/**
+ * RTP streams found in captured UDP, tracked one packet at a time in constant memory per stream.
+ *
+ * Discovery: a flow (5-tuple + SSRC) is RTP when its port was given (`rtpPorts`), when SIP/SDP seen
+ * earlier in the capture announced its destination, or, by heuristic, when two packets in a row pass
+ * `looksLikeRtp` with the same SSRC and consecutive sequence numbers (RFC 3550 A.1 probation,
+ * MIN_SEQUENTIAL = 2).
+ * Payload types: from the SDP describing the stream's destination, else PCMU 0, PCMA 8 and
+ * `eventPt` (default 101) for telephone-event.
+ * Out: G.711 audio chunks in timestamp order with gaps filled, and one record per RFC 4733 event.
+ */
+import type { G711Codec } from '../dsp/g711.ts';
+import type { UdpDatagram } from '../capture/udp.ts';
+import { AudioReassembler, type AudioChunk } from './audio-reassembler.ts';
+import { EventDeduplicator, type DedupedEvent } from './event-deduplicator.ts';
+import { looksLikeRtp, parseRtp, type RtpPacket } from './packet.ts';
+import { looksLikeSip, parseSdp, sipSdpBody, type PayloadKind } from './sdp.ts';
+import { SequenceStats, unwrapTimestamp, type SequenceStatsSnapshot } from './sequence-stats.ts';
+import { parseTelephoneEvent } from './telephone-event.ts';
+
+export interface StreamId {
+  ssrc: number;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+}
+
+export function streamLabel(id: StreamId): string {
+  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+  return `${ep(id.src, id.srcPort)} > ${ep(id.dst, id.dstPort)} ssrc 0x${id.ssrc.toString(16).padStart(8, '0')}`;
+}
+
+export type TrackerOutput =
+  | ({ kind: 'audio'; stream: StreamId } & AudioChunk)
+  | ({ kind: 'event'; stream: StreamId; /** the 32-bit RTP timestamp as sent */ rtpTimestamp: number; startMs: number; endMs: number } & DedupedEvent);
+
+export interface StreamReport {
+  id: StreamId;
+  label: string;
+  /** How the stream was recognised. */
+  foundBy: 'port' | 'sdp' | 'heuristic';
+  packets: number;
+  audioPackets: number;
+  eventPackets: number;
+  /** Packets of payload types we do not decode (other codecs, comfort noise ...). */
+  otherPackets: number;
+  payloadTypes: number[];
+  codec?: G711Codec;
+  sequence: SequenceStatsSnapshot;
+  jitterMs: number;
+  /** Audio packets that arrived after the reorder window had moved past them. */
+  late: number;
+  filledSamples: number;
+  timestampJumps: number;
+  events: number;
+  eventRepeats: number;
+  malformedEvents: number;
+  firstNs: bigint;
+  lastNs: bigint;
+}
+
+export interface StreamTrackerOptions {
+  /** UDP ports (either end) whose traffic is RTP without the heuristic (`--rtp-port`). */
+  rtpPorts?: number[];
+  /** telephone-event payload type when no SDP names one (`--event-pt`); 101 by common use. */
+  eventPt?: number;
+  /** Packets held per stream to restore timestamp order (see AudioReassembler). */
+  reorderWindow?: number;
+  /** Heuristic candidates remembered at once; oldest forgotten first. */
+  maxCandidates?: number;
+}
+
+/** RTP clock of G.711 and of telephone-event as SDP maps them here (RFC 3551 §4.5.14, RFC 4733 §2.1). */
+const CLOCK_RATE = 8000;
+
+interface Stream {
+  id: StreamId;
+  foundBy: StreamReport['foundBy'];
+  destKey: string;
+  seq: SequenceStats;
+  audio?: AudioReassembler;
+  events: EventDeduplicator;
+  baseTs?: number;
+  maxTs?: number;
+  firstNs: bigint;
+  lastNs: bigint;
+  packets: number;
+  audioPackets: number;
+  eventPackets: number;
+  otherPackets: number;
+  malformedEvents: number;
+  eventCount: number;
+  pts: Set<number>;
+  codec?: G711Codec;
+}
+
+interface Candidate {
+  sequence: number;
+  data: Uint8Array;
+  ns: bigint;
+}
+
+export class StreamTracker {
+  private readonly streams = new Map<string, Stream>();
+  private readonly candidates = new Map<string, Candidate>();
+  private readonly ports: Set<number>;
+  private readonly defaults: Map<number, PayloadKind>;
+  /** Payload maps from SDP, by "address|port" of the receiving side. */
+  private readonly sdpByDest = new Map<string, Map<number, PayloadKind>>();
+  private readonly opts: Required<Omit<StreamTrackerOptions, 'rtpPorts'>>;
+  sipMessages = 0;
+  sdpMedia = 0;
+  /** UDP datagrams that belonged to no RTP stream. */
+  nonRtp = 0;
+
+  constructor(opts: StreamTrackerOptions = {}) {
+    this.ports = new Set(opts.rtpPorts ?? []);
+    this.opts = { eventPt: opts.eventPt ?? 101, reorderWindow: opts.reorderWindow ?? 50, maxCandidates: opts.maxCandidates ?? 4096 };
+    this.defaults = new Map<number, PayloadKind>([[0, 'ulaw'], [8, 'alaw'], [this.opts.eventPt, 'telephone-event']]);
+  }
+
+  /** Feeds one UDP datagram captured at `ns`; returns audio and events that became final. */
+  push(udp: UdpDatagram, ns: bigint): TrackerOutput[] {
+    const out: TrackerOutput[] = [];
+    const payload = udp.payload;
+    if (payload.length < 12 || payload[0] >> 6 !== 2) {
+      if (looksLikeSip(payload)) this.learnSdp(payload);
+      else this.nonRtp++;
+      return out;
+    }
+    const ssrc = ((payload[8] << 24) | (payload[9] << 16) | (payload[10] << 8) | payload[11]) >>> 0;
+    const key = `${udp.src}|${udp.srcPort}|${udp.dst}|${udp.dstPort}|${ssrc}`;
+    let s = this.streams.get(key);
+    if (!s) {
+      if (!looksLikeRtp(payload)) {
+        this.nonRtp++;
+        return out;
+      }
+      const destKey = `${udp.dst}|${udp.dstPort}`;
+      const foundBy = this.ports.has(udp.srcPort) || this.ports.has(udp.dstPort) ? 'port' : this.sdpByDest.has(destKey) ? 'sdp' : undefined;
+      const sequence = (payload[2] << 8) | payload[3];
+      let previous: Candidate | undefined;
+      if (!foundBy) {
+        const c = this.candidates.get(key);
+        if (!c || ((c.sequence + 1) & 0xffff) !== sequence) {
+          this.candidates.delete(key);
+          if (this.candidates.size >= this.opts.maxCandidates) {
+            this.candidates.delete(this.candidates.keys().next().value as string);
+            this.nonRtp++;
+          }
+          this.candidates.set(key, { sequence, data: Uint8Array.from(payload), ns });
+          return out;
+        }
+        previous = c;
+        this.candidates.delete(key);
+      }
+      s = this.newStream({ ssrc, src: udp.src, srcPort: udp.srcPort, dst: udp.dst, dstPort: udp.dstPort }, foundBy ?? 'heuristic', destKey, ns);
+      this.streams.set(key, s);
+      if (previous) this.handle(s, parseRtp(previous.data), previous.ns, out);
+    }
+    let pkt: RtpPacket;
+    try {
+      pkt = parseRtp(payload);
+    } catch {
+      this.nonRtp++;
+      return out;
+    }
+    this.handle(s, pkt, ns, out);
+    return out;
+  }
+
+  /** End of capture: emits everything still held in reorder windows and open events. */
+  flush(): TrackerOutput[] {
+    const out: TrackerOutput[] = [];
+    for (const s of this.streams.values()) {
+      const chunks: AudioChunk[] = [];
+      s.audio?.flush(chunks);
+      for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
+      const evs: DedupedEvent[] = [];
+      s.events.flush(evs);
+      for (const e of evs) out.push(this.eventOut(s, e));
+    }
+    return out;
+  }
+
+  reports(): StreamReport[] {
+    return [...this.streams.values()].map((s) => {
+      const sequence = s.seq.snapshot();
+      return {
+        id: s.id,
+        label: streamLabel(s.id),
+        foundBy: s.foundBy,
+        packets: s.packets,
+        audioPackets: s.audioPackets,
+        eventPackets: s.eventPackets,
+        otherPackets: s.otherPackets,
+        payloadTypes: [...s.pts].sort((a, b) => a - b),
+        codec: s.codec,
+        sequence,
+        jitterMs: (sequence.jitter / CLOCK_RATE) * 1000,
+        late: s.audio?.late ?? 0,
+        filledSamples: s.audio?.filledSamples ?? 0,
+        timestampJumps: s.audio?.jumps ?? 0,
+        events: s.eventCount,
+        eventRepeats: s.events.repeats,
+        malformedEvents: s.malformedEvents,
+        firstNs: s.firstNs,
+        lastNs: s.lastNs,
+      };
+    });
+  }
+
+  private newStream(id: StreamId, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
+    return { id, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), firstNs: ns, lastNs: ns,
+      packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set() };
+  }
+
+  private kindOf(s: Stream, pt: number): PayloadKind | undefined {
+    const m = this.sdpByDest.get(s.destKey);
+    return m?.get(pt) ?? this.defaults.get(pt);
+  }
+
+  private handle(s: Stream, pkt: RtpPacket, ns: bigint, out: TrackerOutput[]): void {
+    if (s.seq.record(pkt.sequence) < 0) return; // duplicate sequence number: already processed
+    s.packets++;
+    s.lastNs = ns;
+    s.pts.add(pkt.payloadType);
+    const extTs = unwrapTimestamp(pkt.timestamp, s.maxTs);
+    if (s.baseTs === undefined) s.baseTs = extTs;
+    if (s.maxTs === undefined || extTs > s.maxTs) s.maxTs = extTs;
+    const kind = this.kindOf(s, pkt.payloadType);
+    if (kind === 'ulaw' || kind === 'alaw') {
+      s.audioPackets++;
+      s.codec = kind;
+      // Arrival in timestamp units, relative to the stream's first packet so a Number keeps precision.
+      s.seq.recordTransit((Number(ns - s.firstNs) / 1e9) * CLOCK_RATE, extTs);
+      s.audio ??= new AudioReassembler(s.baseTs, { reorderWindow: this.opts.reorderWindow });
+      const chunks: AudioChunk[] = [];
+      s.audio.push(extTs, kind, pkt.payload, chunks);
+      for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
+    } else if (kind === 'telephone-event') {
+      s.eventPackets++;
+      let ev;
+      try {
+        ev = parseTelephoneEvent(pkt.payload);
+      } catch {
+        s.malformedEvents++;
+        return;
+      }
+      const evs: DedupedEvent[] = [];
+      s.events.push(extTs, ev, ns, evs);
+      for (const e of evs) out.push(this.eventOut(s, e));
+    } else {
+      s.otherPackets++;
+    }
+  }
+
+  private eventOut(s: Stream, e: DedupedEvent): TrackerOutput {
+    s.eventCount++;
+    const startMs = ((e.timestamp - (s.baseTs ?? e.timestamp)) / CLOCK_RATE) * 1000;
+    return { kind: 'event', stream: s.id, ...e, rtpTimestamp: e.timestamp % 2 ** 32, startMs, endMs: startMs + (e.duration / CLOCK_RATE) * 1000 };
+  }
+
+  private learnSdp(payload: Uint8Array): void {
+    this.sipMessages++;
+    const body = sipSdpBody(payload);
+    if (!body) return;
+    for (const m of parseSdp(body)) {
+      if (!m.address) continue;
+      this.sdpMedia++;
+      const map = new Map<number, PayloadKind>();
+      for (const p of m.payloadTypes) map.set(p.pt, p.kind);
+      this.sdpByDest.set(`${m.address}|${m.port}`, map);
+    }
+  }
+}
