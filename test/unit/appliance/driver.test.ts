@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockBinding } from '@serialport/binding-mock';
+import { SerialPortMock } from 'serialport';
 import { ApplianceDriver, type DriverConfig } from '../../../src/appliance/driver.ts';
 import { ManualClock } from '../../../src/appliance/clock.ts';
 import { makeDtmfguardProtocol } from '../../../src/appliance/dtmfguard-protocol.ts';
@@ -14,7 +14,7 @@ const protocol = makeDtmfguardProtocol((n) => IDEMPOTENT.has(n));
 const drivers: ApplianceDriver[] = [];
 afterEach(async () => {
   for (const d of drivers.splice(0)) await d.close();
-  MockBinding.reset();
+  SerialPortMock.binding.reset();
 });
 
 function setup(board: ScriptedBoard, config: Partial<DriverConfig> = {}) {

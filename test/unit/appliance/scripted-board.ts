@@ -1,4 +1,8 @@
-import { MockBinding, type MockPortBinding } from '@serialport/binding-mock';
+import { SerialPortMock } from 'serialport';
+
+// @serialport/binding-mock ships no types under its ESM export; serialport re-exposes the binding.
+const MockBinding = SerialPortMock.binding;
+type MockPortBinding = Awaited<ReturnType<typeof MockBinding.open>>;
 import { encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
 import { FrameStream, type ParsedItem } from '../../../src/protocol/parser.ts';
 import { SerialTransport, type SerialBinding } from '../../../src/link/serial-transport.ts';
