@@ -1,9 +1,11 @@
 import { createProgram } from '../../src/cli/program.ts';
 import { runMain } from '../../src/cli/run.ts';
 import { version } from '../../src/version.ts';
+import { register as registerMask } from './mask.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
+  registerMask,
 ];
 
 const program = createProgram(

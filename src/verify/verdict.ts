@@ -1,0 +1,124 @@
+import type { DtmfKey, MaskTone } from '../dsp/dtmf-keys.ts';
+import { EXIT, type ExitCode } from '../errors.ts';
+
+/**
+ * The verifier's result, shared by every input kind (recordings now, captures next). It is what
+ * `dtmfguard verify --json` prints, so it is part of the interface contract: fields may be added,
+ * none renamed. Every detected digit is an object with at least `digit`, `startMs`, `endMs`.
+ */
+
+/** Where a digit was seen: as tones in the audio, or as an RFC 4733 telephone-event. */
+export type DigitSource = 'inband' | 'rfc4733';
+
+export interface DigitReport {
+  digit: DtmfKey;
+  /** From the start of the file (recordings) or of the stream (captures), in milliseconds. */
+  startMs: number;
+  endMs: number;
+  source: DigitSource;
+  /** WAV channel, 1-based (1 = left), present for stereo files. */
+  channel?: number;
+  /** Capture stream identity (e.g. SSRC and addresses); set by capture verifiers. */
+  stream?: string;
+  /** True when a mask tone was given and this digit is not it: a real digit got through. */
+  leak: boolean;
+}
+
+export interface FileVerdict {
+  file: string;
+  /** What the file turned out to be: 'wav', 'raw', 'pcap' ... */
+  kind: string;
+  /** Human-readable sample format, e.g. "wav/alaw, 8000 Hz, stereo". */
+  format?: string;
+  durationMs?: number;
+  /** The file ended before its header said it would; only what was there was verified. */
+  truncated?: boolean;
+  warnings: string[];
+  digits: DigitReport[];
+  leaks: number;
+  /** Set when the file could not be verified at all; `digits` is then empty. */
+  error?: { code: string; message: string };
+}
+
+export type VerdictResult =
+  | 'clean' // a mask tone was given and no other digit was found in any file
+  | 'leak' // at least one digit other than the mask tone
+  | 'listed' // no mask tone given: digits listed, nothing judged
+  | 'incomplete'; // no leak found, but some file could not be verified
+
+export interface Verdict {
+  maskTone: MaskTone | null;
+  result: VerdictResult;
+  files: FileVerdict[];
+  digitCount: number;
+  leakCount: number;
+}
+
+export function isLeak(digit: DtmfKey, maskTone: MaskTone | undefined | null): boolean {
+  return maskTone != null && digit !== maskTone;
+}
+
+export function summarize(files: FileVerdict[], maskTone: MaskTone | undefined | null): Verdict {
+  const leakCount = files.reduce((n, f) => n + f.leaks, 0);
+  const digitCount = files.reduce((n, f) => n + f.digits.length, 0);
+  const failed = files.some((f) => f.error);
+  const result: VerdictResult = leakCount > 0 ? 'leak' : failed ? 'incomplete' : maskTone == null ? 'listed' : 'clean';
+  return { maskTone: maskTone ?? null, result, files, digitCount, leakCount };
+}
+
+/**
+ * A found leak is a definite finding and wins over an unreadable file (an auditor's script must not
+ * mistake a leak for a retryable input error); otherwise any unreadable file makes the run exit 2.
+ */
+export function verdictExitCode(v: Verdict): ExitCode {
+  switch (v.result) {
+    case 'leak':
+      return EXIT.checkFailed;
+    case 'incomplete':
+      return EXIT.usage;
+    default:
+      return EXIT.ok;
+  }
+}
+
+function ms(x: number): string {
+  return (x / 1000).toFixed(3).padStart(9);
+}
+
+/**
+ * Plain text for a terminal: one digit per line (never the digits run together, so a keyed card
+ * number does not appear as one string in a report).
+ */
+export function formatVerdictText(v: Verdict): string {
+  const lines: string[] = [];
+  for (const f of v.files) {
+    if (f.error) {
+      lines.push(`${f.file}: not verified (${f.error.code})`);
+      continue;
+    }
+    const head = `${f.file}: ${f.format ?? f.kind}${f.durationMs !== undefined ? `, ${(f.durationMs / 1000).toFixed(3)} s` : ''}${f.truncated ? ', TRUNCATED' : ''}`;
+    lines.push(head);
+    for (const w of f.warnings) lines.push(`  warning: ${w}`);
+    if (f.digits.length === 0) lines.push('  no DTMF digit found');
+    for (const d of f.digits) {
+      const where = [d.channel !== undefined ? `channel ${d.channel}` : '', d.stream ?? '', d.source].filter(Boolean).join(', ');
+      lines.push(`  ${ms(d.startMs)} s - ${ms(d.endMs)} s  ${d.digit}  (${where})${d.leak ? '  LEAK' : ''}`);
+    }
+  }
+  const files = v.files.length === 1 ? '1 file' : `${v.files.length} files`;
+  switch (v.result) {
+    case 'leak':
+      lines.push(`verdict: LEAK: ${v.leakCount} digit(s) other than the mask tone '${v.maskTone}' in ${files}`);
+      break;
+    case 'clean':
+      lines.push(`verdict: clean: no digit other than the mask tone '${v.maskTone}' in ${files}`);
+      break;
+    case 'incomplete':
+      lines.push(`verdict: incomplete: ${v.files.filter((f) => f.error).length} of ${files} could not be verified`);
+      break;
+    case 'listed':
+      lines.push(`${v.digitCount} digit(s) in ${files} (give --mask-tone to judge leaks)`);
+      break;
+  }
+  return lines.join('\n') + '\n';
+}
