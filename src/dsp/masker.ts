@@ -1,0 +1,311 @@
+/**
+ * The zero-leak masker: one channel of the board's secure-mode audio path.
+ *
+ *   input ──┬── delay line (lookahead) ──► mask switch ──► output (agent, recorder)
+ *           └── tone-presence analysis (undelayed) ──┘
+ *
+ * The analysis (tone-presence.ts) looks at each 5 ms block as it arrives; the audio leaves through
+ * a delay line `lookaheadMs` later. When a 10 ms analysis window looks like a DTMF tone pair, its
+ * two blocks plus one padding block on each side are marked, and every output sample whose input
+ * sample lies in a marked block is replaced by the mask tone (mask-tone.ts). The padding block
+ * before catches the leading edge (the first window that straddles a tone's start may be too weak
+ * to trigger), the one after catches the tail. A marked block is therefore final 3 blocks (15 ms)
+ * after its start: with a lookahead of at least 15 ms every sample of a tone is masked before it
+ * leaves. Nothing of a tone can survive outside a mask window because outside mask windows the
+ * output is the delayed input itself, sample for sample or codeword for codeword.
+ *
+ * Mask windows are maximal runs of masked output samples; each is filled with the mask tone from
+ * phase 0 at a fixed level, so its only information is "a tone was here, this long". Its length is
+ * the tone's length rounded out to whole blocks plus the padding: between the tone's length and the
+ * tone's length + 4 blocks (20 ms).
+ *
+ * Chunking: blocks sit at absolute stream positions, and the output sample j is decided from the
+ * blocks completed before input sample j arrived, so the output and the windows are the same
+ * whatever the sizes of the chunks passed to `process`.
+ */
+import { type MaskTone, isMaskTone } from './dtmf-keys.ts';
+import { DelayLine, type SampleArray } from './delay-line.ts';
+import { type G711Codec, ALAW_DECODE_TABLE, ULAW_DECODE_TABLE, g711Silence } from './g711.ts';
+import { maskToneCodes, maskToneTable } from './mask-tone.ts';
+import { TonePresence } from './tone-presence.ts';
+import { DgError } from '../errors.ts';
+
+export interface MaskerOptions {
+  maskTone: MaskTone;
+  /** Delay of the audio path, giving the analysis its head start. Default 40 ms; 15 ms minimum to leak nothing. */
+  lookaheadMs?: number;
+  /** Default 8000 Hz. */
+  sampleRate?: number;
+}
+
+/** A stretch of the output stream (sample indexes, end exclusive) replaced by the mask tone. Never a digit value. */
+export interface MaskWindow {
+  startSample: number;
+  endSample: number;
+}
+
+export const DEFAULT_LOOKAHEAD_MS = 40;
+/** Longer would only add delay to the call; 1 s is far beyond any use. */
+export const MAX_LOOKAHEAD_MS = 1000;
+/** Blocks masked before and after a triggering window (see the module comment). */
+const PRE_PAD_BLOCKS = 1;
+const POST_PAD_BLOCKS = 1;
+
+interface ResolvedOptions {
+  maskTone: MaskTone;
+  sampleRate: number;
+  delaySamples: number;
+}
+
+function resolveOptions(opts: MaskerOptions): ResolvedOptions {
+  if (!opts || !isMaskTone(String(opts.maskTone))) {
+    throw new DgError('DG2601', `mask tone must be '#', '0' or '1' (got ${JSON.stringify(opts?.maskTone)})`);
+  }
+  const sampleRate = opts.sampleRate ?? 8000;
+  if (!Number.isInteger(sampleRate) || sampleRate < 4000 || sampleRate > 192000) {
+    throw new DgError('DG2602', `sample rate must be a whole number of hertz from 4000 to 192000 (got ${sampleRate})`);
+  }
+  const lookaheadMs = opts.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS;
+  if (!Number.isFinite(lookaheadMs) || lookaheadMs < 0 || lookaheadMs > MAX_LOOKAHEAD_MS) {
+    throw new DgError('DG2603', `lookahead must be 0 to ${MAX_LOOKAHEAD_MS} ms, e.g. --lookahead-ms 40 (got ${lookaheadMs})`);
+  }
+  return { maskTone: opts.maskTone, sampleRate, delaySamples: Math.round((lookaheadMs * sampleRate) / 1000) };
+}
+
+/**
+ * Analysis, block marks and mask windows, shared by the linear and the G.711 masker. The element
+ * type of the audio path (Int16 samples or G.711 codewords) only matters to the delay line and the
+ * mask table; the analysis always gets 16-bit linear samples.
+ */
+class MaskCore<T extends SampleArray> {
+  readonly delaySamples: number;
+  private readonly presence: TonePresence;
+  private readonly blockSize: number;
+  private readonly blockBuf: Int16Array;
+  private blockFill = 0;
+  private blockIndex = 0; // index of the block being filled
+  private count = 0; // input samples so far = output samples so far
+  private readonly markIds: Float64Array; // ring: markIds[n & markMask] === n ⇔ block n is masked
+  private readonly markMask: number;
+  private winStart = -1; // output index where the open mask window started, or -1
+  private tablePos = 0;
+  private windows: MaskWindow[] = [];
+
+  constructor(
+    opts: ResolvedOptions,
+    private readonly delay: DelayLine<T>,
+    private readonly table: T,
+  ) {
+    this.delaySamples = opts.delaySamples;
+    this.presence = new TonePresence(opts.sampleRate);
+    this.blockSize = this.presence.blockSize;
+    this.blockBuf = new Int16Array(this.blockSize);
+    // The ring must cover every block whose samples are still in the delay line, plus the padding.
+    const span = Math.ceil(this.delaySamples / this.blockSize) + PRE_PAD_BLOCKS + POST_PAD_BLOCKS + 4;
+    let size = 8;
+    while (size < span) size *= 2;
+    this.markIds = new Float64Array(size).fill(-1);
+    this.markMask = size - 1;
+  }
+
+  /** Bytes of per-channel state held in typed arrays (the mask table is shared by all channels). */
+  get stateBytes(): number {
+    return this.delay.byteLength + this.blockBuf.byteLength + this.markIds.byteLength + 11 * 8 * 8;
+  }
+
+  run(analysis: Int16Array, input: T, out: T): void {
+    const n = input.length;
+    const b = this.blockSize;
+    let pos = 0;
+    while (pos < n) {
+      const m = Math.min(n - pos, b - this.blockFill);
+      this.delay.process(input, pos, out, pos, m);
+      this.applyMask(out, pos, m);
+      this.count += m;
+      if (m === b) {
+        // Whole block aligned with this chunk: analyse it in place.
+        this.onBlock(this.presence.analyzeBlock(analysis, pos));
+      } else {
+        const buf = this.blockBuf;
+        const fill = this.blockFill;
+        for (let k = 0; k < m; k++) buf[fill + k] = analysis[pos + k];
+        this.blockFill = fill + m;
+        if (this.blockFill === b) {
+          this.blockFill = 0;
+          this.onBlock(this.presence.analyzeBlock(buf, 0));
+        }
+      }
+      pos += m;
+    }
+  }
+
+  /** End of stream: decides the last blocks, then writes the `delaySamples` outputs still held. */
+  finish(out: T): void {
+    if (this.blockFill > 0) {
+      this.blockBuf.fill(0, this.blockFill);
+      this.blockFill = 0;
+      this.onBlock(this.presence.analyzeBlock(this.blockBuf, 0));
+    }
+    this.onBlock(this.presence.analyzeSilentBlock());
+    const d = this.delaySamples;
+    this.delay.drain(out, 0);
+    this.applyMask(out, 0, d);
+    this.count += d;
+    this.closeWindow(this.count);
+    // Ready for a new stream.
+    this.count = 0;
+    this.blockIndex = 0;
+    this.markIds.fill(-1);
+    this.presence.reset();
+  }
+
+  drainWindows(): MaskWindow[] {
+    const w = this.windows;
+    this.windows = [];
+    return w;
+  }
+
+  /** The window ending with the block just completed looked like DTMF: mask it and its padding. */
+  private onBlock(hit: boolean): void {
+    const k = this.blockIndex++;
+    if (!hit) return;
+    const ids = this.markIds;
+    const mask = this.markMask;
+    for (let blk = k - 1 - PRE_PAD_BLOCKS; blk <= k + POST_PAD_BLOCKS; blk++) {
+      if (blk >= 0) ids[blk & mask] = blk;
+    }
+  }
+
+  /** Replaces by the mask tone the outputs out[pos..pos+m) whose input blocks are marked. */
+  private applyMask(out: T, pos: number, m: number): void {
+    const b = this.blockSize;
+    const d = this.delaySamples;
+    const ids = this.markIds;
+    const mask = this.markMask;
+    const table = this.table;
+    const period = table.length;
+    const base = this.count; // output index of out[pos]
+    let j = base;
+    const end = base + m;
+    while (j < end) {
+      const i = j - d; // the input sample now leaving
+      let runEnd: number;
+      let masked = false;
+      if (i < 0) {
+        runEnd = Math.min(end, d);
+      } else {
+        const blk = Math.floor(i / b);
+        runEnd = Math.min(end, (blk + 1) * b + d);
+        masked = ids[blk & mask] === blk;
+      }
+      if (masked) {
+        if (this.winStart < 0) {
+          this.winStart = j;
+          this.tablePos = 0;
+        }
+        let t = this.tablePos;
+        const oEnd = pos + (runEnd - base);
+        for (let o = pos + (j - base); o < oEnd; o++) {
+          out[o] = table[t];
+          if (++t === period) t = 0;
+        }
+        this.tablePos = t;
+      } else {
+        this.closeWindow(j);
+      }
+      j = runEnd;
+    }
+  }
+
+  private closeWindow(at: number): void {
+    if (this.winStart >= 0) {
+      this.windows.push({ startSample: this.winStart, endSample: at });
+      this.winStart = -1;
+    }
+  }
+}
+
+/** The masker on 16-bit linear audio. */
+export class Masker {
+  readonly delaySamples: number;
+  private readonly core: MaskCore<Int16Array>;
+
+  constructor(opts: MaskerOptions) {
+    const o = resolveOptions(opts);
+    this.delaySamples = o.delaySamples;
+    this.core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
+  }
+
+  /** The delayed, masked stream: as many samples as `input` (written into `out` if given). */
+  process(input: Int16Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
+    if (out.length < input.length) throw new RangeError('output buffer shorter than input');
+    this.core.run(input, input, out);
+    return out.length === input.length ? out : out.subarray(0, input.length);
+  }
+
+  /** End of stream: the last `delaySamples` samples. The masker then starts a new stream. */
+  flush(): Int16Array {
+    const out = new Int16Array(this.delaySamples);
+    this.core.finish(out);
+    return out;
+  }
+
+  drainWindows(): MaskWindow[] {
+    return this.core.drainWindows();
+  }
+
+  /** Bytes of per-channel state (typed arrays; the shared mask table excluded). */
+  get stateBytes(): number {
+    return this.core.stateBytes;
+  }
+}
+
+/**
+ * The masker on a G.711 stream. The delay line carries the codewords themselves: decoding and
+ * re-encoding is not the identity (µ-law 0x7F and 0xFF both decode to 0), and outside mask windows
+ * the output must be the very codewords that came in.
+ */
+export class G711Masker {
+  readonly delaySamples: number;
+  private readonly core: MaskCore<Uint8Array>;
+  private readonly decodeTable: Int16Array;
+  private scratch = new Int16Array(0);
+
+  constructor(codec: G711Codec, opts: MaskerOptions) {
+    if (codec !== 'alaw' && codec !== 'ulaw') {
+      throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
+    }
+    const o = resolveOptions(opts);
+    this.delaySamples = o.delaySamples;
+    this.decodeTable = codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE;
+    this.core = new MaskCore(
+      o,
+      new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)),
+      maskToneCodes(o.maskTone, codec, o.sampleRate),
+    );
+  }
+
+  process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): Uint8Array {
+    if (out.length < codes.length) throw new RangeError('output buffer shorter than input');
+    if (this.scratch.length < codes.length) this.scratch = new Int16Array(codes.length);
+    const lin = this.scratch;
+    const dec = this.decodeTable;
+    for (let i = 0; i < codes.length; i++) lin[i] = dec[codes[i]];
+    this.core.run(lin, codes, out);
+    return out.length === codes.length ? out : out.subarray(0, codes.length);
+  }
+
+  flush(): Uint8Array {
+    const out = new Uint8Array(this.delaySamples);
+    this.core.finish(out);
+    return out;
+  }
+
+  drainWindows(): MaskWindow[] {
+    return this.core.drainWindows();
+  }
+
+  get stateBytes(): number {
+    return this.core.stateBytes + this.scratch.byteLength;
+  }
+}
