@@ -268,13 +268,23 @@ export class ApplianceDriver extends EventEmitter {
   #onNak(frame: Frame): void {
     const cmd = this.#inFlight;
     if (!cmd || cmd.sentAt === undefined) return;
-    const about = this.protocol.nakIsFor(frame, cmd.seq, cmd.name);
-    if (about === false) return; // about some other frame
-    // A NAK means the board never acted on the frame. But the echo in a NAK is read from a
-    // corrupt frame and cannot be trusted: if we have sent NAKs of our own since the request,
-    // this NAK may be the board rejecting one of *those*, and the request itself may have been
-    // carried out. Only an idempotent command may be resent then; the other waits for its answer.
+    // §5: only a NAK echoing the request in flight says it was not executed; any other NAK is
+    // counted and the timeout covers the rest.
+    if (!this.protocol.nakIsFor(frame, cmd.seq, cmd.name)) return;
+    // The echo in a NAK with reason crc was read from a damaged line and could itself be
+    // damaged: if we have sent NAKs of our own since the request, this NAK may be about one of
+    // those, and the request may have been carried out. A non-idempotent command then waits for
+    // its answer (the board re-sends a remembered answer to a repeated line, §2.3).
     if (cmd.nakSentSince && !cmd.idempotent) return;
+    if (this.protocol.nakIsFinal(frame)) {
+      this.#clearCommandTimer(cmd);
+      this.#inFlight = undefined;
+      this.stats.commandsFailed += 1;
+      const reason = frame.fields.reason ?? 'unknown';
+      cmd.finish({ ok: false, error: new CommandError('unknown-command', cmd.name, `board does not accept ${cmd.describe()} (NAK ${reason}): the board's firmware does not know this command; upgrade it or use a command listed in its caps`) });
+      this.#pump();
+      return;
+    }
     this.#attemptFailed(cmd, 'nak');
   }
 
@@ -291,9 +301,10 @@ export class ApplianceDriver extends EventEmitter {
       this.stats.commandsOk += 1;
       cmd.finish({ ok: true, frame });
     } else {
-      const { code, text } = this.protocol.boardError(frame);
+      const { code, symbol, text, field } = this.protocol.boardError(frame);
       this.stats.commandsFailed += 1;
-      cmd.finish({ ok: false, error: new CommandError('board-error', cmd.name, `board refused ${cmd.describe()}: error ${code} ${text}`, code) });
+      const what = [symbol, field ? `field ${field}` : '', text].filter(Boolean).join(': ');
+      cmd.finish({ ok: false, error: new CommandError('board-error', cmd.name, `board refused ${cmd.describe()}: error ${code} ${what}`, code) });
     }
     this.#pump();
   }

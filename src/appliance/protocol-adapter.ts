@@ -15,13 +15,12 @@ export interface ProtocolAdapter {
   nakOnDiscard(reason: string): boolean;
   /** The NAK we send for a rejected incoming frame (echoing what could be read of it). */
   nakFrame(reason: string, hint?: FrameHint): Frame;
-  /**
-   * Whether a NAK from the board is about the request in flight (`seq`, `name`): true, false,
-   * or undefined when the NAK does not say.
-   */
-  nakIsFor(nak: Frame, seq: number, name: string): boolean | undefined;
-  /** Code and text of an error response. */
-  boardError(frame: Frame): { code: number; text: string };
+  /** Whether a NAK from the board is about the request in flight (`seq`, `name`). */
+  nakIsFor(nak: Frame, seq: number, name: string): boolean;
+  /** Whether a NAK about our request means a resend cannot help (unknown command, ...). */
+  nakIsFinal(nak: Frame): boolean;
+  /** Code, symbol, text and offending field of an error response. */
+  boardError(frame: Frame): { code: number; symbol: string; text: string; field?: string };
   /** Whether a response named `responseName` answers a request named `requestName`. */
   responseNameMatches(requestName: string, responseName: string): boolean;
 }

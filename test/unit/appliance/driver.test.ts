@@ -128,7 +128,7 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     let naks = 0;
     const board = new ScriptedBoard(
       okScript({
-        COMMIT_CONFIG: (req) => (naks++ === 0 ? { kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc' } } : ok(req)),
+        COMMIT_CONFIG: (req) => (naks++ === 0 ? { kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc', echo: 'yes' } } : ok(req)),
       }),
     );
     const { driver, clock } = setup(board);
@@ -143,7 +143,7 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
   });
 
   it('fails with DG1204 when every attempt is NAKed', async () => {
-    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc' } }) }));
+    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc', echo: 'yes' } }) }));
     const { driver, clock } = setup(board);
     await start(driver, clock);
     const r = await settled(driver.request('GET_SPAN'));
@@ -178,20 +178,43 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(board.received.some((f) => f.kind === 'nak')).toBe(true);
     // ...and a NAK now arrives with the request's seq.
     const seq = board.requests('COMMIT_CONFIG')[0].seq;
-    board.send(encodeFrame({ kind: 'nak', seq, name: 'COMMIT_CONFIG', fields: { reason: 'crc' } }));
+    board.send(encodeFrame({ kind: 'nak', seq, name: 'COMMIT_CONFIG', fields: { reason: 'crc', echo: 'yes' } }));
     await clock.advance(5000);
     expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
     const r = await res;
     expect(!r.ok && r.error.reason).toBe('timeout');
   });
 
+  it('fails at once with DG1212 on a NAK unknown-command, and waits for the timeout on a NAK without an echo', async () => {
+    const board = new ScriptedBoard(
+      okScript({
+        GET_NEW_THING: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'unknown-command', echo: 'yes' } }),
+        GET_SPAN: () => ({ kind: 'nak', seq: 0, name: 'FRAME', fields: { reason: 'syntax', echo: 'no' } }),
+      }),
+    );
+    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+    await start(driver, clock);
+    const r = await settled(driver.request('GET_NEW_THING'));
+    expect(!r.ok && r.error.message).toMatch(/^DG1212: board does not accept GET_NEW_THING \d+ \(NAK unknown-command\)/);
+    expect(board.requests('GET_NEW_THING')).toHaveLength(1);
+    // A NAK that does not name our request proves nothing: only the timeout leads to a resend.
+    const span = settled(driver.request('GET_SPAN'));
+    await clock.advance(999);
+    expect(board.requests('GET_SPAN')).toHaveLength(1);
+    await clock.advance(1);
+    expect(board.requests('GET_SPAN')).toHaveLength(2);
+    await clock.advance(2000);
+    expect((await span).ok).toBe(false);
+    expect(driver.stats.naksReceived).toBe(4);
+  });
+
   it('reports a board error response as DG1205 with the board code, and is not retried', async () => {
-    const board = new ScriptedBoard(okScript({ SET_MASK_TONE: (req) => ({ kind: 'err', seq: req.seq, name: req.name, fields: { code: '17', text: 'bad tone' } }) }));
+    const board = new ScriptedBoard(okScript({ SET_MASK_TONE: (req) => ({ kind: 'err', seq: req.seq, name: req.name, fields: { code: '2', err: 'out-of-range', field: 'tone', text: 'tone must be #, 0 or 1' } }) }));
     const { driver, clock } = setup(board);
     await start(driver, clock);
     const r = await settled(driver.request('SET_MASK_TONE', { tone: 'X' }));
-    expect(!r.ok && r.error.message).toMatch(/^DG1205: board refused SET_MASK_TONE \d+: error 17 bad tone$/);
-    expect(!r.ok && r.error.boardCode).toBe(17);
+    expect(!r.ok && r.error.message).toMatch(/^DG1205: board refused SET_MASK_TONE \d+: error 2 out-of-range: field tone: tone must be #, 0 or 1$/);
+    expect(!r.ok && r.error.boardCode).toBe(2);
     expect(!r.ok && r.error.exitCode).toBe(1);
     expect(board.requests('SET_MASK_TONE')).toHaveLength(1);
   });
@@ -205,7 +228,7 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(driver.stats.crcErrors).toBe(1);
     expect(driver.stats.naksSent).toBe(1);
     const nak = board.received.find((f) => f.kind === 'nak');
-    expect(nak).toMatchObject({ seq: 1, name: 'ALARM', fields: { reason: 'crc' } });
+    expect(nak).toMatchObject({ seq: 1, name: 'ALARM', fields: { reason: 'crc', echo: 'yes' } });
     const r = await settled(driver.request('GET_SPAN'));
     expect(r.ok && r.value.fields.right).toBe('yes');
     expect(driver.stats.staleResponses).toBe(1);
