@@ -1,0 +1,331 @@
+/**
+ * The simulator's SIP/RTP edge data plane on real UDP sockets: the caller's RTP comes in on
+ * `listen`, leaves toward the agent on `forward`, masked in secure mode, and the same datagrams go
+ * to `mirror` (the recorder's or the verifier's port). One socket receives and sends, so the agent
+ * sees the relay's listen port as the source.
+ *
+ *   datagram → parseRtp → per-SSRC RtpStream (reorder → G711Masker → event rewrite) → forward + mirror
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { type MaskTone, isMaskTone } from '../../src/dsp/dtmf-keys.ts';
+import { G711Masker } from '../../src/dsp/masker.ts';
+import { DgError } from '../../src/errors.ts';
+import { parseRtp, RtpParseError, type RtpPacket } from '../../src/rtp/packet.ts';
+import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddress } from './address.ts';
+import type { MaskerFactory } from './masker-port.ts';
+import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
+import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
+
+/** The relay's only source of time (ms, monotonic), injectable so timing logic runs under fake time. */
+export interface RelayClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const relaySystemClock: RelayClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface RtpRelayOptions {
+  listen: string | UdpAddress;
+  forward: string | UdpAddress;
+  mirror?: string | UdpAddress;
+  /** The digit every keyed digit is replaced with. Default '#'. */
+  maskTone?: MaskTone;
+  /** The masker's lookahead, and so the delay the relay adds. Default 40 ms (design brief). */
+  lookaheadMs?: number;
+  /** Secure mode from the start. Default off: audio passes with the same bytes. */
+  secure?: boolean;
+  /**
+   * How far behind its schedule a packet may arrive and still be put back in place; after that its
+   * samples are fed to the masker as silence and it is dropped as late. Default 40 ms: one 20 ms
+   * packet swapped with its successor, with room to spare. It costs nothing in a steady stream; at
+   * a lost packet or a talkspurt's end the packets just before the hole wait this much longer.
+   */
+  jitterMs?: number;
+  /** RFC 4733: how far past its last reported duration an unfinished event is still masked. Default 100 ms (two update intervals, §2.5.1.2). */
+  eventHangoverMs?: number;
+  /** A hole longer than this restarts the masker instead of feeding it silence. Default 1000 ms. */
+  maxGapMs?: number;
+  /** A stream with no packet for this long is forgotten. Default 60 s. */
+  idleTimeoutMs?: number;
+  /**
+   * Payload types carrying RFC 4733 telephone-events. Default: any dynamic type (96–127, RFC 3551
+   * §3) with a 4-octet payload, since without SDP the relay cannot know the negotiated number.
+   */
+  eventPayloadTypes?: number[];
+  clock?: RelayClock;
+  /** Builds the masker of each stream; default the board's G711Masker (src/dsp/masker.ts). */
+  createMasker?: MaskerFactory;
+}
+
+export interface RelayMaskedEvent {
+  /** The stream: its SSRC. */
+  channel: number;
+  startMs: number;
+  endMs: number;
+  source: MaskedSource;
+}
+
+export interface RelayStats extends RelayCounters {
+  secure: boolean;
+  streams: number;
+  /** Time from a datagram's arrival to its send, over the last LATENCY_WINDOW sends (ms). */
+  latencyMs: { count: number; median: number; p99: number; max: number };
+}
+
+const LATENCY_WINDOW = 8192;
+
+function checkRange(name: string, v: number, min: number, max: number, code: string): number {
+  if (!Number.isFinite(v) || v < min || v > max) throw new DgError(code, `${name} ${v} is out of range; use ${min} to ${max}`);
+  return v;
+}
+
+export interface RtpRelay {
+  on(event: 'masked', listener: (ev: RelayMaskedEvent) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+export class RtpRelay extends EventEmitter {
+  private readonly listenAddr: UdpAddress;
+  private readonly forwardAddr: UdpAddress;
+  private readonly mirrorAddr: UdpAddress | undefined;
+  private readonly maskTone: MaskTone;
+  private readonly lookaheadMs: number;
+  private readonly jitterMs: number;
+  private readonly eventHangoverMs: number;
+  private readonly maxGapMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly eventPts: Set<number> | undefined;
+  private readonly clock: RelayClock;
+  private readonly createMasker: MaskerFactory | undefined;
+
+  private secureOn: boolean;
+  private socket: Socket | undefined;
+  private forwardTo: ResolvedAddress | undefined;
+  private mirrorTo: ResolvedAddress | undefined;
+  private bound: UdpAddress | undefined;
+  private masker: MaskerFactory | undefined;
+  private readonly streams = new Map<number, RtpStream>();
+  private readonly timers = new Map<number, { handle: unknown; at: number }>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly counters = newRelayCounters();
+  private readonly latencies = new Float64Array(LATENCY_WINDOW);
+  private latencyCount = 0;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(opts: RtpRelayOptions) {
+    super();
+    this.listenAddr = typeof opts.listen === 'string' ? parseUdpAddress(opts.listen, '--listen') : opts.listen;
+    this.forwardAddr = typeof opts.forward === 'string' ? parseUdpAddress(opts.forward, '--forward') : opts.forward;
+    this.mirrorAddr = typeof opts.mirror === 'string' ? parseUdpAddress(opts.mirror, '--mirror') : opts.mirror;
+    const tone = opts.maskTone ?? '#';
+    if (!isMaskTone(tone)) throw new DgError('DG5304', `mask tone ${JSON.stringify(tone)} is not one of '#', '0', '1'`);
+    this.maskTone = tone;
+    // 15 ms is the masker's minimum for leaking nothing (src/dsp/masker.ts); 200 ms is already an echo-like delay.
+    this.lookaheadMs = checkRange('lookahead', opts.lookaheadMs ?? 40, 15, 200, 'DG5303');
+    this.jitterMs = checkRange('jitter allowance', opts.jitterMs ?? 40, 0, 1000, 'DG5303');
+    this.eventHangoverMs = checkRange('event hangover', opts.eventHangoverMs ?? 100, 0, 1000, 'DG5303');
+    this.maxGapMs = checkRange('maximum gap', opts.maxGapMs ?? 1000, 250, 60_000, 'DG5303');
+    this.idleTimeoutMs = checkRange('idle timeout', opts.idleTimeoutMs ?? 60_000, 1000, 3_600_000, 'DG5303');
+    this.eventPts = opts.eventPayloadTypes ? new Set(opts.eventPayloadTypes) : undefined;
+    this.secureOn = opts.secure ?? false;
+    this.clock = opts.clock ?? relaySystemClock;
+    this.createMasker = opts.createMasker;
+  }
+
+  /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
+  async start(): Promise<UdpAddress> {
+    if (this.socket) throw new Error('relay already started');
+    this.masker = this.createMasker ?? boardMasker;
+    const listen = await resolveUdpAddress(this.listenAddr, '--listen');
+    this.forwardTo = await resolveUdpAddress(this.forwardAddr, '--forward');
+    this.mirrorTo = this.mirrorAddr ? await resolveUdpAddress(this.mirrorAddr, '--mirror') : undefined;
+    for (const [what, a] of [['--forward', this.forwardTo], ['--mirror', this.mirrorTo]] as const) {
+      if (a && a.family !== listen.family) {
+        throw new DgError('DG5305', `${what} is IPv${a.family} but --listen is IPv${listen.family}; use one address family`);
+      }
+    }
+    const socket = createSocket({ type: listen.family === 6 ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(new DgError('DG5306', `cannot listen on ${listen.host}:${listen.port} (${err.code ?? err.message}); choose a free port`));
+      };
+      socket.once('error', onError);
+      socket.bind(listen.port, listen.host, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    socket.on('message', (msg) => this.onDatagram(msg));
+    socket.on('error', (err) => this.emit('error', err));
+    this.socket = socket;
+    const a = socket.address();
+    this.bound = { host: a.address, port: a.port };
+    this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
+    this.sweepTimer.unref();
+    return this.bound;
+  }
+
+  /** Sends everything still held (its lookahead filled with silence), then closes the socket. */
+  async stop(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    for (const [ssrc, s] of this.streams) {
+      s.pump(Infinity);
+      this.clearTimer(ssrc);
+    }
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.socket = undefined;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  address(): UdpAddress | undefined {
+    return this.bound;
+  }
+
+  get secure(): boolean {
+    return this.secureOn;
+  }
+
+  /** Secure mode on or off; applies to every packet that has not left yet. */
+  setSecure(on: boolean): void {
+    this.secureOn = on;
+  }
+
+  stats(): RelayStats {
+    const n = Math.min(this.latencyCount, LATENCY_WINDOW);
+    const sorted = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
+    const q = (f: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(f * n))]);
+    return {
+      ...this.counters,
+      secure: this.secureOn,
+      streams: this.streams.size,
+      latencyMs: { count: this.latencyCount, median: q(0.5), p99: q(0.99), max: n === 0 ? 0 : sorted[n - 1] },
+    };
+  }
+
+  /** Entry point of every datagram; public so tests and benchmarks can drive the relay without a socket. */
+  onDatagram(msg: Buffer): void {
+    const c = this.counters;
+    c.datagramsIn++;
+    let p: RtpPacket;
+    try {
+      p = parseRtp(msg);
+    } catch (e) {
+      if (e instanceof RtpParseError) {
+        c.malformed++;
+        return;
+      }
+      throw e;
+    }
+    const now = this.clock.now();
+    const pt = p.payloadType;
+    if (pt === PT_PCMU || pt === PT_PCMA) {
+      c.audioIn++;
+      const s = this.stream(p.ssrc);
+      s.onAudio(p, msg, now);
+      this.arm(s, now);
+    } else if (this.eventPts ? this.eventPts.has(pt) : pt >= 96 && pt <= 127 && p.payload.length === 4) {
+      c.eventsIn++;
+      const s = this.stream(p.ssrc);
+      s.onEvent(p, msg, now);
+      this.arm(s, now);
+    } else {
+      // RTCP (RFC 5761 §4 multiplexing), comfort noise (RFC 3389), anything else: nothing the masker
+      // can act on, so it goes on unchanged and undelayed.
+      c.passedThrough++;
+      this.send(msg, now);
+    }
+  }
+
+  private stream(ssrc: number): RtpStream {
+    let s = this.streams.get(ssrc);
+    if (!s) {
+      s = new RtpStream(
+        ssrc,
+        {
+          maskTone: this.maskTone,
+          lookaheadMs: this.lookaheadMs,
+          jitterMs: this.jitterMs,
+          eventHangoverMs: this.eventHangoverMs,
+          maxGapMs: this.maxGapMs,
+          createMasker: this.masker!,
+        },
+        {
+          isSecure: () => this.secureOn,
+          send: (d, arrivedAt) => this.send(d, arrivedAt),
+          masked: (span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
+        },
+        this.counters,
+      );
+      this.streams.set(ssrc, s);
+    }
+    return s;
+  }
+
+  /** One timer per stream, armed for its earliest deadline; in a steady stream it rarely fires. */
+  private arm(s: RtpStream, now: number): void {
+    const at = s.nextWakeup();
+    const t = this.timers.get(s.ssrc);
+    if (at === undefined) return;
+    if (t && t.at <= at) return;
+    if (t) this.clock.clearTimeout(t.handle);
+    const handle = this.clock.setTimeout(() => {
+      this.timers.delete(s.ssrc);
+      if (!this.socket) return;
+      const tNow = this.clock.now();
+      s.pump(tNow);
+      this.arm(s, tNow);
+    }, Math.max(0, Math.ceil(at - now)));
+    this.timers.set(s.ssrc, { handle, at });
+  }
+
+  private clearTimer(ssrc: number): void {
+    const t = this.timers.get(ssrc);
+    if (t) this.clock.clearTimeout(t.handle);
+    this.timers.delete(ssrc);
+  }
+
+  private send(datagram: Uint8Array, arrivedAt: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const lat = this.clock.now() - arrivedAt;
+    this.latencies[this.latencyCount++ % LATENCY_WINDOW] = lat;
+    const done = (err: Error | null) => {
+      if (err) this.counters.sendErrors++;
+      if (--this.inFlight === 0 && this.drained) {
+        const d = this.drained;
+        this.drained = undefined;
+        d();
+      }
+    };
+    this.inFlight++;
+    socket.send(datagram, this.forwardTo!.port, this.forwardTo!.host, done);
+    this.counters.forwarded++;
+    if (this.mirrorTo) {
+      this.inFlight++;
+      socket.send(datagram, this.mirrorTo.port, this.mirrorTo.host, done);
+      this.counters.mirrored++;
+    }
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [ssrc, s] of this.streams) {
+      if (s.idle && now - s.lastActivity > this.idleTimeoutMs) {
+        this.clearTimer(ssrc);
+        this.streams.delete(ssrc);
+      }
+    }
+  }
+}
+
+/** The board's masker, codewords in and out (src/dsp/masker.ts). */
+export const boardMasker: MaskerFactory = (codec, s) => new G711Masker(codec, s);

@@ -1,0 +1,383 @@
+/**
+ * One caller stream (one SSRC) through the relay: G.711 audio through the board's masker, RFC 4733
+ * events rewritten, every packet sent on with its own header. Pure logic driven by `now`: the
+ * relay feeds it datagrams and timer ticks, and it calls `send` for what leaves.
+ *
+ * Timing (the masker delays its output by the lookahead D samples):
+ * - audio packet n, samples [T, T+k), is fed to the masker in timestamp order and leaves as soon
+ *   as the masker has been fed through T+k+D: its masked samples are then known. In a steady
+ *   stream that input arrives D after packet n itself (rounded up to whole packets when D is not a
+ *   multiple of the packetisation: 40 ms over 30 ms packets waits 60 ms), so the relay adds the
+ *   lookahead and no more.
+ * - reordering: a packet beyond a hole waits in `pending`; the hole is filled with silence when the
+ *   missing packet has not come `jitterMs` after the packet behind it (or at once when that packet
+ *   has the marker bit, a new talkspurt, RFC 3551 §4.1), or when an earlier packet reaches its
+ *   deadline (arrival + its hold + jitterMs).
+ * - loss: the masker is fed silence for the missing samples (so detection sees a gap, not a
+ *   splice) and no packet is sent for them: the agent sees the same loss the relay saw.
+ * - late (its samples were already fed as silence) and duplicate (same sequence number) audio
+ *   packets are dropped and counted.
+ * - RFC 4733 events are held as long as audio is (so the agent gets events and masked audio of the
+ *   same moment together), rewritten when they leave if secure mode is on then, and each one is
+ *   forwarded: the repeated end packets are deliberate redundancy (§2.5.1.4) that receivers
+ *   de-duplicate themselves, and the sipp captures repeat them with one sequence number.
+ * - the samples an event covers are replaced by the mask tone in the audio too.
+ * - outside secure mode each packet leaves as the very bytes that came in, after the same delay:
+ *   switching secure mode on mid-call then changes no timing, only payloads.
+ */
+import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
+import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
+import type { RtpPacket } from '../../src/rtp/packet.ts';
+import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
+import { EventWindows } from './event-windows.ts';
+import { isDtmfEvent, rewriteEventDatagram } from './event-rewrite.ts';
+import { maskToneCodes } from '../../src/dsp/mask-tone.ts';
+import { type CodewordMasker, lookaheadSamples, type MaskerFactory } from './masker-port.ts';
+import type { RelayCounters } from './relay-counters.ts';
+
+/** RFC 3551 §6 Table 4: the static payload types of G.711. */
+export const PT_PCMU = 0;
+export const PT_PCMA = 8;
+
+export type MaskedSource = 'inband' | 'rfc4733';
+
+/** A masked stretch of a stream, in ms from the stream's first packet. Never the digit value. */
+export interface MaskedSpan {
+  startMs: number;
+  endMs: number;
+  source: MaskedSource;
+}
+
+export interface StreamSettings {
+  maskTone: MaskTone;
+  lookaheadMs: number;
+  jitterMs: number;
+  eventHangoverMs: number;
+  maxGapMs: number;
+  createMasker: MaskerFactory;
+}
+
+export interface StreamHooks {
+  isSecure(): boolean;
+  send(datagram: Uint8Array, arrivedAt: number): void;
+  masked(span: MaskedSpan): void;
+}
+
+interface HeldAudio {
+  idx: number;
+  len: number;
+  datagram: Uint8Array;
+  payloadOffset: number;
+  seq: number;
+  marker: boolean;
+  arrivedAt: number;
+  deadline: number;
+}
+
+interface HeldEvent {
+  datagram: Uint8Array;
+  payloadOffset: number;
+  payloadLength: number;
+  arrivedAt: number;
+  releaseAt: number;
+}
+
+const SAMPLE_RATE = 8000;
+/** Gap fills go through the masker in pieces this long, so the output ring never overruns. */
+const FILL_CHUNK = 1024;
+/** Sequence numbers remembered to tell a duplicate from a late packet. */
+const RECENT_SEQS = 64;
+/** Event windows are kept this long after their end, so a late repeated end packet is not a new event. */
+const WINDOW_MEMORY_SAMPLES = SAMPLE_RATE;
+
+export class RtpStream {
+  readonly ssrc: number;
+  /** Clock time of the last datagram, for idle expiry. */
+  lastActivity = 0;
+
+  private readonly D: number;
+  private lastTs32 = 0;
+  private lastExt: number | undefined;
+  private origin = 0;
+
+  private codec: G711Codec | undefined;
+  private masker: CodewordMasker | undefined;
+  /** Stream index of the masker's input sample 0. */
+  private maskerOrigin = 0;
+  /** Next stream sample index the masker expects. */
+  private fed = 0;
+  private ring = new Uint8Array(0);
+  private ringMask = 0;
+  private silenceChunk = new Uint8Array(0);
+  private tone: Uint8Array = new Uint8Array(0);
+  private lastPacketLength = 0;
+  private lastFedSeq: number | undefined;
+
+  private readonly pending: HeldAudio[] = [];
+  private readonly awaiting: HeldAudio[] = [];
+  private readonly events: HeldEvent[] = [];
+  private readonly windows: EventWindows;
+  private readonly recentSeqs: number[] = [];
+
+  constructor(
+    ssrc: number,
+    private readonly settings: StreamSettings,
+    private readonly hooks: StreamHooks,
+    private readonly counters: RelayCounters,
+  ) {
+    this.ssrc = ssrc;
+    this.D = lookaheadSamples({ ...settings, sampleRate: SAMPLE_RATE });
+    this.windows = new EventWindows(Math.round((settings.eventHangoverMs * SAMPLE_RATE) / 1000));
+  }
+
+  /** Nothing held: the stream can be forgotten once idle. */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.awaiting.length === 0 && this.events.length === 0;
+  }
+
+  /** Stream sample index of an RTP timestamp, unwrapping the 32-bit counter (RFC 3550 §5.1). */
+  private indexOf(ts: number): number {
+    if (this.lastExt === undefined) {
+      this.lastTs32 = ts;
+      this.lastExt = ts;
+      this.origin = ts;
+    }
+    const diff = (ts - this.lastTs32) | 0; // signed distance: reordering goes backwards
+    const ext = this.lastExt + diff;
+    if (diff > 0) {
+      this.lastTs32 = ts;
+      this.lastExt = ext;
+    }
+    return ext - this.origin;
+  }
+
+  onAudio(p: RtpPacket, datagram: Uint8Array, now: number): void {
+    this.lastActivity = now;
+    const codec: G711Codec = p.payloadType === PT_PCMU ? 'ulaw' : 'alaw';
+    const idx = this.indexOf(p.timestamp);
+    const len = p.payload.length;
+    if (len === 0) {
+      this.counters.malformed++;
+      return;
+    }
+    if (this.codec === undefined) this.startAudio(codec, idx);
+    else if (codec !== this.codec) {
+      // One SSRC, one sampling clock: a codec switch mid-stream has no place in the masker's
+      // history. Dropped (never passed unmasked) and counted; a new SSRC starts cleanly.
+      this.counters.codecChanges++;
+      return;
+    }
+    if (idx < this.fed) {
+      if (this.recentSeqs.includes(p.sequence)) this.counters.duplicates++;
+      else this.counters.late++;
+      return;
+    }
+    let at = this.pending.length;
+    while (at > 0 && this.pending[at - 1].idx >= idx) at--;
+    if (at < this.pending.length && this.pending[at].idx === idx) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.lastPacketLength = len;
+    this.pending.splice(at, 0, {
+      idx,
+      len,
+      datagram,
+      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
+      seq: p.sequence,
+      marker: p.marker,
+      arrivedAt: now,
+      deadline: now + this.holdMs(len) + this.settings.jitterMs,
+    });
+    this.pump(now);
+  }
+
+  onEvent(p: RtpPacket, datagram: Uint8Array, now: number): void {
+    this.lastActivity = now;
+    const idx = this.indexOf(p.timestamp);
+    const secure = this.hooks.isSecure();
+    for (let o = 0; o + TELEPHONE_EVENT_LENGTH <= p.payload.length; o += TELEPHONE_EVENT_LENGTH) {
+      const ev = parseTelephoneEvent(p.payload.subarray(o, o + TELEPHONE_EVENT_LENGTH));
+      if (!isDtmfEvent(ev.event)) continue;
+      const ended = this.windows.update(idx, ev.duration, ev.end);
+      if (ended && !ended.reported) {
+        ended.reported = true;
+        if (secure) this.report(ended.start, ended.start + ended.duration, 'rfc4733');
+      }
+    }
+    this.events.push({
+      datagram,
+      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
+      payloadLength: p.payload.length,
+      arrivedAt: now,
+      releaseAt: now + (this.lastPacketLength > 0 ? this.holdMs(this.lastPacketLength) : this.settings.lookaheadMs),
+    });
+    this.pump(now);
+  }
+
+  /** Sends everything due by `now`. `now = Infinity` drains the stream (relay stop). */
+  pump(now: number): void {
+    if (this.masker) {
+      for (;;) {
+        this.feedContiguous();
+        let target = -Infinity;
+        for (const a of this.awaiting) if (a.deadline <= now) target = Math.max(target, a.idx + a.len + this.D);
+        for (const p of this.pending) if (p.deadline <= now) target = Math.max(target, p.idx + p.len + this.D);
+        const head = this.pending[0];
+        if (head && head.idx > this.fed && (head.marker || now >= head.arrivedAt + this.settings.jitterMs)) {
+          target = Math.max(target, head.idx);
+        }
+        if (target <= this.fed) break;
+        this.fillSilence(head ? Math.min(target, head.idx) : target);
+      }
+    }
+    while (this.events.length > 0 && this.events[0].releaseAt <= now) this.releaseEvent(this.events.shift()!);
+    const position = this.oldestUnsent();
+    for (const w of this.windows.takeExpired(position)) {
+      if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+    }
+    for (const w of this.windows.prune(position - WINDOW_MEMORY_SAMPLES)) {
+      w.reported = true;
+      if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+    }
+  }
+
+  /** When `pump` next has something to do, or undefined when nothing is held. */
+  nextWakeup(): number | undefined {
+    let t = Infinity;
+    for (const a of this.awaiting) t = Math.min(t, a.deadline);
+    for (const p of this.pending) t = Math.min(t, p.deadline);
+    const head = this.pending[0];
+    if (head && head.idx > this.fed) t = Math.min(t, head.arrivedAt + this.settings.jitterMs);
+    if (this.events.length > 0) t = Math.min(t, this.events[0].releaseAt);
+    return t === Infinity ? undefined : t;
+  }
+
+  /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
+  private holdMs(len: number): number {
+    return (Math.ceil(this.D / len) * len * 1000) / SAMPLE_RATE;
+  }
+
+  private startAudio(codec: G711Codec, idx: number): void {
+    this.codec = codec;
+    this.masker = this.settings.createMasker(codec, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
+    this.maskerOrigin = idx;
+    this.fed = idx;
+    // The ring holds masked output from the oldest unsent packet to the newest fed sample: at most
+    // the lookahead, one packet (≤ 1500 octets) and one fill chunk.
+    let size = 1;
+    while (size < this.D + 2048 + FILL_CHUNK) size <<= 1;
+    this.ring = new Uint8Array(size);
+    this.ringMask = size - 1;
+    this.silenceChunk = new Uint8Array(FILL_CHUNK).fill(g711Silence(codec));
+    // The masker's own mask tone table (same level, phase 0 at each window start).
+    this.tone = maskToneCodes(this.settings.maskTone, codec, SAMPLE_RATE);
+  }
+
+  private feedContiguous(): void {
+    while (this.pending.length > 0 && this.pending[0].idx <= this.fed) {
+      const p = this.pending.shift()!;
+      if (p.idx < this.fed) {
+        // Overlaps samples already fed (as silence for a hole, or by an overlapping packet).
+        this.counters.late++;
+        continue;
+      }
+      if (this.lastFedSeq !== undefined) {
+        const missing = (p.seq - this.lastFedSeq - 1) & 0xffff;
+        if (missing < 0x8000) this.counters.lost += missing;
+      }
+      this.lastFedSeq = p.seq;
+      this.recentSeqs.push(p.seq);
+      if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
+      this.awaiting.push(p);
+      this.feed(p.datagram.subarray(p.payloadOffset, p.payloadOffset + p.len));
+    }
+  }
+
+  private fillSilence(to: number): void {
+    const gap = to - this.fed;
+    if (gap <= 0) return;
+    this.counters.gapsFilled++;
+    if (gap > (this.settings.maxGapMs * SAMPLE_RATE) / 1000) {
+      // A long hole (silence suppression, a held call): feeding minutes of silence would only burn
+      // CPU. Feed enough to release what is waiting, then restart the masker where audio resumes;
+      // after this much silence no digit is in progress.
+      let need = this.D;
+      for (const a of this.awaiting) need = Math.max(need, a.idx + a.len + this.D - this.fed);
+      this.feedSilence(Math.min(need, gap));
+      this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
+      this.maskerOrigin = to;
+      this.fed = to;
+      return;
+    }
+    this.feedSilence(gap);
+  }
+
+  private feedSilence(n: number): void {
+    while (n > 0) {
+      const k = Math.min(n, FILL_CHUNK);
+      this.feed(this.silenceChunk.subarray(0, k));
+      n -= k;
+    }
+  }
+
+  /** Feeds codewords at `fed`; the masker's output belongs to the samples D earlier. */
+  private feed(codes: Uint8Array): void {
+    if (codes.length > FILL_CHUNK) {
+      for (let o = 0; o < codes.length; o += FILL_CHUNK) this.feed(codes.subarray(o, Math.min(codes.length, o + FILL_CHUNK)));
+      return;
+    }
+    const out = this.masker!.process(codes);
+    const start = (this.fed - this.D) & this.ringMask;
+    const first = Math.min(out.length, this.ring.length - start);
+    this.ring.set(first === out.length ? out : out.subarray(0, first), start);
+    if (first < out.length) this.ring.set(out.subarray(first), 0);
+    this.fed += codes.length;
+    for (const w of this.masker!.drainWindows()) {
+      if (this.hooks.isSecure()) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
+    }
+    while (this.awaiting.length > 0 && this.awaiting[0].idx + this.awaiting[0].len + this.D <= this.fed) {
+      this.emitAudio(this.awaiting.shift()!);
+    }
+  }
+
+  private emitAudio(p: HeldAudio): void {
+    if (!this.hooks.isSecure()) {
+      this.hooks.send(p.datagram, p.arrivedAt);
+      return;
+    }
+    const out = Buffer.from(p.datagram);
+    const off = p.payloadOffset;
+    const start = p.idx & this.ringMask;
+    const first = Math.min(p.len, this.ring.length - start);
+    out.set(this.ring.subarray(start, start + first), off);
+    if (first < p.len) out.set(this.ring.subarray(0, p.len - first), off + first);
+    const tone = this.tone;
+    this.windows.forEachOverlap(p.idx, p.idx + p.len, (from, to, windowStart) => {
+      for (let i = from; i < to; i++) out[off + i - p.idx] = tone[(i - windowStart) % tone.length];
+    });
+    if (Buffer.compare(out, p.datagram) !== 0) this.counters.audioMasked++;
+    this.hooks.send(out, p.arrivedAt);
+  }
+
+  private releaseEvent(e: HeldEvent): void {
+    if (!this.hooks.isSecure()) {
+      this.hooks.send(e.datagram, e.arrivedAt);
+      return;
+    }
+    const out = rewriteEventDatagram(e.datagram, e.payloadOffset, e.payloadLength, this.settings.maskTone);
+    if (Buffer.compare(out, e.datagram) !== 0) this.counters.eventsRewritten++;
+    this.hooks.send(out, e.arrivedAt);
+  }
+
+  private oldestUnsent(): number {
+    // An events-only stream has no audio position: its newest timestamp stands in.
+    if (!this.masker) return (this.lastExt ?? 0) - this.origin;
+    return this.awaiting[0]?.idx ?? this.pending[0]?.idx ?? this.fed;
+  }
+
+  private report(start: number, end: number, source: MaskedSource): void {
+    this.counters.maskedWindows++;
+    this.hooks.masked({ startMs: (start * 1000) / SAMPLE_RATE, endMs: (end * 1000) / SAMPLE_RATE, source });
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Drives one RtpStream under fake time, the way RtpRelay does with real timers: before each
+ * arrival every wake-up that falls due is run at its own time.
+ */
+import type { G711Codec } from '../../../src/dsp/g711.ts';
+import { g711Silence } from '../../../src/dsp/g711.ts';
+import { parseRtp, serializeRtp } from '../../../src/rtp/packet.ts';
+import { serializeTelephoneEvent, type TelephoneEvent } from '../../../src/rtp/telephone-event.ts';
+import type { CodewordMasker, CodewordMaskWindow, MaskerFactory } from '../../../firmware-sim/relay/masker-port.ts';
+import { lookaheadSamples } from '../../../firmware-sim/relay/masker-port.ts';
+import { newRelayCounters } from '../../../firmware-sim/relay/relay-counters.ts';
+import { type MaskedSpan, RtpStream, type StreamSettings } from '../../../firmware-sim/relay/rtp-stream.ts';
+
+export const SSRC = 0x1234abcd;
+
+export function audioPacket(seq: number, ts: number, payload: Uint8Array, o: { pt?: number; marker?: boolean; ssrc?: number } = {}): Buffer {
+  return serializeRtp({
+    version: 2,
+    padding: false,
+    extension: false,
+    marker: o.marker ?? false,
+    payloadType: o.pt ?? 8,
+    sequence: seq & 0xffff,
+    timestamp: ts >>> 0,
+    ssrc: o.ssrc ?? SSRC,
+    csrc: [],
+    payload,
+  });
+}
+
+export function eventPacket(seq: number, ts: number, ev: TelephoneEvent, o: { pt?: number; marker?: boolean; ssrc?: number } = {}): Buffer {
+  return audioPacket(seq, ts, serializeTelephoneEvent(ev), { pt: o.pt ?? 101, marker: o.marker, ssrc: o.ssrc });
+}
+
+/**
+ * A stand-in for G711Masker with its contract and nothing else: output i = input i − D, with
+ * `transform` applied to each codeword on the way (a "mask" the test can predict), and a window
+ * reported for each run of codewords that `transform` changed.
+ */
+export function fakeMasker(transform: (code: number) => number = (c) => c): MaskerFactory {
+  return (codec: G711Codec, s) => {
+    const d = lookaheadSamples(s);
+    const line: number[] = new Array(d).fill(g711Silence(codec));
+    let outIndex = 0;
+    let runStart = -1;
+    let windows: CodewordMaskWindow[] = [];
+    const m: CodewordMasker = {
+      process(codes) {
+        const out = new Uint8Array(codes.length);
+        for (let k = 0; k < codes.length; k++) {
+          line.push(codes[k]);
+          const c = line.shift()!;
+          const t = transform(c);
+          out[k] = t;
+          if (t !== c && runStart < 0) runStart = outIndex;
+          if (t === c && runStart >= 0) {
+            windows.push({ startSample: runStart, endSample: outIndex });
+            runStart = -1;
+          }
+          outIndex++;
+        }
+        return out;
+      },
+      drainWindows() {
+        const w = windows;
+        windows = [];
+        return w;
+      },
+    };
+    return m;
+  };
+}
+
+export interface Sent {
+  data: Buffer;
+  /** The very object handed in (identity shows a passthrough sent the same bytes object). */
+  original: Uint8Array;
+  at: number;
+  arrivedAt: number;
+}
+
+export function streamHarness(settings: Partial<StreamSettings> = {}, secure = true) {
+  let now = 0;
+  let secureOn = secure;
+  const sent: Sent[] = [];
+  const spans: MaskedSpan[] = [];
+  const counters = newRelayCounters();
+  const s = new RtpStream(
+    SSRC,
+    { maskTone: '#', lookaheadMs: 40, jitterMs: 30, eventHangoverMs: 100, maxGapMs: 1000, createMasker: fakeMasker(), ...settings },
+    {
+      isSecure: () => secureOn,
+      send: (d, arrivedAt) => sent.push({ data: Buffer.from(d), original: d, at: now, arrivedAt }),
+      masked: (span) => spans.push(span),
+    },
+    counters,
+  );
+  const advance = (t: number) => {
+    for (let w = s.nextWakeup(); w !== undefined && w <= t; w = s.nextWakeup()) {
+      now = Math.max(now, w);
+      s.pump(now);
+    }
+    now = Math.max(now, t);
+  };
+  return {
+    stream: s,
+    sent,
+    spans,
+    counters,
+    setSecure: (on: boolean) => (secureOn = on),
+    /** Delivers a datagram at time t (ms). */
+    deliver(t: number, datagram: Buffer) {
+      advance(t);
+      const p = parseRtp(datagram);
+      if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, datagram, now);
+      else s.onEvent(p, datagram, now);
+    },
+    /** Lets time run to t, firing wake-ups on the way. */
+    advance,
+    /** Drains everything (what stop() does). */
+    end() {
+      s.pump(Infinity);
+    },
+  };
+}
+
+/** Payload of `n` codewords counting up from `start` (mod 256), avoiding nothing in particular. */
+export function ramp(n: number, start: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (start + i) & 0xff;
+  return out;
+}
