@@ -27,8 +27,10 @@ export const DRIVER_CODES = {
   badResponse: 'DG1210',
   /** Too many commands queued. */
   queueFull: 'DG1211',
-  /** The command is not in the catalogue. */
+  /** The board does not know the command (NAK unknown-command). */
   unknownCommand: 'DG1212',
+  /** A request value fails the catalogue's schema: nothing was sent. */
+  badRequest: 'DG1213',
 } as const;
 
 export type FailureReason =
@@ -42,7 +44,8 @@ export type FailureReason =
   | 'bad-response'
   | 'no-answer'
   | 'protocol-version'
-  | 'unknown-command';
+  | 'unknown-command'
+  | 'bad-request';
 
 const CODE_OF: Record<FailureReason, string> = {
   timeout: DRIVER_CODES.timeout,
@@ -56,6 +59,7 @@ const CODE_OF: Record<FailureReason, string> = {
   'no-answer': DRIVER_CODES.noAnswer,
   'protocol-version': DRIVER_CODES.protocolVersion,
   'unknown-command': DRIVER_CODES.unknownCommand,
+  'bad-request': DRIVER_CODES.badRequest,
 };
 
 /** Failures where the appliance could not be reached: exit 3 per the interface contract. */
