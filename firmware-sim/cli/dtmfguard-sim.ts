@@ -2,10 +2,12 @@ import { createProgram } from '../../src/cli/program.ts';
 import { runMain } from '../../src/cli/run.ts';
 import { version } from '../../src/version.ts';
 import { register as registerMask } from './mask.ts';
+import { register as registerRelay } from './relay.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerMask,
+  registerRelay,
 ];
 
 const program = createProgram(
