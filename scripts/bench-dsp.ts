@@ -1,0 +1,227 @@
+/**
+ * DSP benchmark, run by `npm run bench` (node --expose-gc --import tsx scripts/bench-dsp.ts):
+ * detector, masker and the board's per-channel pipeline side by side with spandsp's dtmf_rx (C) on
+ * the same fixed workload in one run, memory per channel, and the smallest masker lookahead that
+ * leaks nothing. Prints one JSON line per figure: {"name","unit","value","reference"?,"reference_value"?}.
+ *
+ * Throughput is in multiples of real time on one core, which is also the number of channels one
+ * core could carry. Every timed pass uses fresh per-channel state and 160-sample (20 ms) calls, as
+ * a media server feeds a channel; the C harness is timed the same way.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DtmfDetector } from '../src/dsp/detector.ts';
+import { G711Masker, Masker, type MaskWindow } from '../src/dsp/masker.ts';
+import { decodeAlaw, encodeAlaw } from '../src/dsp/g711.ts';
+import { benchWorkload, lookaheadCases, RATE, type Workload } from './dsp-workload.ts';
+import { buildSpandspHarness, runSpandsp } from './spandsp-harness.ts';
+
+const CHUNK = 160;
+/** Long enough per figure to average out timer and GC noise on a busy 2-core machine. */
+const MIN_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+
+interface Figure {
+  name: string;
+  unit: string;
+  value: number;
+  reference?: string;
+  reference_value?: number;
+}
+function emit(f: Figure): void {
+  process.stdout.write(`${JSON.stringify(f)}\n`);
+}
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+/** Runs `pass` (one whole workload on fresh state) after a warm-up until MIN_SECONDS have passed. */
+function timeIt(audioSeconds: number, pass: () => number): { xRealtime: number; check: number } {
+  let check = pass(); // warm-up: let the JIT compile the hot loops before timing
+  pass();
+  let passes = 0;
+  const t0 = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < MIN_SECONDS || passes < 3) {
+    check += pass();
+    passes++;
+    elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  return { xRealtime: (audioSeconds * passes) / elapsed, check };
+}
+
+function detectorPass(x: Int16Array): number {
+  const d = new DtmfDetector({ sampleRate: RATE });
+  let n = 0;
+  for (let i = 0; i < x.length; i += CHUNK) n += d.process(x.subarray(i, i + CHUNK)).length;
+  return n + d.flush().length;
+}
+
+function maskerPass(x: Int16Array): number {
+  const m = new Masker({ maskTone: '#' });
+  const out = new Int16Array(CHUNK);
+  let n = 0;
+  for (let i = 0; i < x.length; i += CHUNK) {
+    const chunk = x.subarray(i, i + CHUNK);
+    m.process(chunk, out);
+    n += m.drainWindows().length;
+  }
+  m.flush();
+  return n + m.drainWindows().length;
+}
+
+/** The board's audio path on one linear channel: detector on the undelayed input + masker. */
+function linearPipelinePass(x: Int16Array): number {
+  return detectorPass(x) + maskerPass(x);
+}
+
+/** The board's audio path on one A-law channel: decode → detector, codewords → G.711 masker. */
+function g711PipelinePass(codes: Uint8Array): number {
+  const d = new DtmfDetector({ sampleRate: RATE });
+  const m = new G711Masker('alaw', { maskTone: '#' });
+  const lin = new Int16Array(CHUNK);
+  const out = new Uint8Array(CHUNK);
+  let n = 0;
+  for (let i = 0; i < codes.length; i += CHUNK) {
+    const c = codes.subarray(i, i + CHUNK);
+    const l = c.length === CHUNK ? decodeAlaw(c, lin) : decodeAlaw(c);
+    n += d.process(l).length;
+    m.process(c, c.length === CHUNK ? out : new Uint8Array(c.length));
+    n += m.drainWindows().length;
+  }
+  m.flush();
+  return n + d.flush().length + m.drainWindows().length;
+}
+
+/** Bytes of heap and typed-array memory per instance, from `count` live instances. */
+function bytesPerChannel(make: () => unknown, count = 2000): number | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const used = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = used();
+  const keep: unknown[] = [];
+  for (let i = 0; i < count; i++) keep.push(make());
+  const after = used();
+  if (keep.length !== count) throw new Error('unreachable');
+  return (after - before) / count;
+}
+
+/** Samples of placed digits whose output position is not inside a mask window. */
+function leakedSamples(w: Workload, lookaheadMs: number): number {
+  const m = new Masker({ maskTone: '#', lookaheadMs });
+  const windows: MaskWindow[] = [];
+  const out = new Int16Array(CHUNK);
+  for (let i = 0; i < w.samples.length; i += CHUNK) {
+    m.process(w.samples.subarray(i, i + CHUNK), out);
+    windows.push(...m.drainWindows());
+  }
+  m.flush();
+  windows.push(...m.drainWindows());
+  const d = m.delaySamples;
+  let leaked = 0;
+  let k = 0;
+  for (const digit of w.digits) {
+    // Output sample j carries input sample j - d: the tone occupies output [start + d, end + d).
+    for (let j = digit.startSample + d; j < digit.endSample + d; j++) {
+      while (k < windows.length && windows[k].endSample <= j) k++;
+      if (!(k < windows.length && windows[k].startSample <= j)) leaked++;
+    }
+  }
+  return leaked;
+}
+
+/** The timed figures; each one's pass processes the whole workload once on fresh state. */
+const THROUGHPUT: Record<string, (w: Workload, codes: Uint8Array) => number> = {
+  detector: (w) => detectorPass(w.samples),
+  masker: (w) => maskerPass(w.samples),
+  pipeline_linear: (w) => linearPipelinePass(w.samples),
+  pipeline_alaw: (_w, codes) => g711PipelinePass(codes),
+};
+
+function main(): void {
+  const w = benchWorkload();
+  const seconds = w.samples.length / RATE;
+  const codes = encodeAlaw(w.samples);
+
+  // The C reference first, on the very same samples, calibrated to run about MIN_SECONDS.
+  const bin = buildSpandspHarness();
+  const probe = runSpandsp(bin, w.samples, 5);
+  const iterations = Math.max(5, Math.ceil((MIN_SECONDS * 5) / Math.max(probe.seconds, 1e-3)));
+  const before = runSpandsp(bin, w.samples, iterations);
+  const ref = 'spandsp dtmf_rx (C, -O2)';
+  const measured: Array<[string, number]> = [];
+
+  for (const name of Object.keys(THROUGHPUT)) {
+    // Each figure in a fresh process: the JIT specialises shared code (the masker core serves both
+    // Int16Array and Uint8Array) for whatever ran first, and one figure must not tax the next.
+    const line = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--throughput', name], { encoding: 'utf8' });
+    const value = (JSON.parse(line) as { xRealtime: number }).xRealtime;
+    measured.push([name, value]);
+  }
+  // The reference again after ours: on a shared machine the load changes during a run, and the
+  // mean of the two C runs brackets the conditions our figures ran under.
+  const after = runSpandsp(bin, w.samples, iterations);
+  const c = { ...after, xRealtime: (before.xRealtime + after.xRealtime) / 2 };
+  emit({ name: 'dsp.spandsp_dtmf_rx.throughput', unit: 'x realtime per core', value: round(c.xRealtime) });
+  for (const [name, value] of measured) {
+    emit({ name: `dsp.${name}.throughput`, unit: 'x realtime per core', value: round(value), reference: ref, reference_value: round(c.xRealtime) });
+  }
+
+  // The same run's accuracy on the workload: a fast detector that misses digits would be no use.
+  emit({ name: 'dsp.detector.digits_found', unit: 'digits', value: detectorPass(w.samples), reference: 'digits placed', reference_value: w.digits.length });
+  emit({ name: 'dsp.spandsp_dtmf_rx.digits_found', unit: 'digits', value: c.digits.length, reference: 'digits placed', reference_value: w.digits.length });
+
+  const memDet = bytesPerChannel(() => new DtmfDetector({ sampleRate: RATE }));
+  const memMask = bytesPerChannel(() => new Masker({ maskTone: '#' }));
+  const memPipe = bytesPerChannel(() => {
+    const d = new DtmfDetector({ sampleRate: RATE });
+    const m = new G711Masker('alaw', { maskTone: '#' });
+    const x = codes.subarray(0, CHUNK);
+    d.process(decodeAlaw(x));
+    m.process(x);
+    return [d, m];
+  });
+  for (const [name, v] of [
+    ['detector', memDet],
+    ['masker', memMask],
+    ['pipeline_alaw', memPipe],
+  ] as const) {
+    if (v !== undefined) emit({ name: `dsp.${name}.memory_per_channel`, unit: 'bytes', value: Math.round(v), reference: 'sizeof(dtmf_rx_state_t)', reference_value: c.stateBytes });
+  }
+
+  // Smallest lookahead with zero leaked samples at it and at every longer lookahead up to 40 ms,
+  // swept in one-sample steps over every case.
+  const cases = lookaheadCases();
+  const maxSamples = 40 * (RATE / 1000);
+  let minNoLeak = maxSamples + 1;
+  for (let d = maxSamples; d >= 0; d--) {
+    const leaked = cases.reduce((n, k) => n + leakedSamples(k.workload, (d * 1000) / RATE), 0);
+    if (leaked > 0) break;
+    minNoLeak = d;
+  }
+  const leakedAtDefault = cases.reduce((n, k) => n + leakedSamples(k.workload, 40), 0);
+  emit({ name: 'dsp.masker.leaked_samples_at_40ms', unit: 'samples', value: leakedAtDefault, reference: 'required', reference_value: 0 });
+  if (minNoLeak <= maxSamples) {
+    emit({ name: 'dsp.masker.min_lookahead_no_leak', unit: 'ms', value: (minNoLeak * 1000) / RATE, reference: 'target (at most)', reference_value: 20 });
+    const below = minNoLeak - 1;
+    if (below >= 0) {
+      const leaked = cases.reduce((n, k) => n + leakedSamples(k.workload, (below * 1000) / RATE), 0);
+      emit({ name: 'dsp.masker.leaked_samples_1_sample_below_min', unit: 'samples', value: leaked });
+    }
+  }
+}
+
+const figure = process.argv.indexOf('--throughput');
+if (figure > 0) {
+  const name = process.argv[figure + 1];
+  const pass = THROUGHPUT[name];
+  if (!pass) throw new Error(`unknown throughput figure ${name}`);
+  const w = benchWorkload();
+  const codes = encodeAlaw(w.samples);
+  const { xRealtime } = timeIt(w.samples.length / RATE, () => pass(w, codes));
+  process.stdout.write(`${JSON.stringify({ xRealtime })}\n`);
+} else {
+  main();
+}
