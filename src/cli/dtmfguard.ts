@@ -2,9 +2,11 @@ import { createProgram } from './program.ts';
 import { runMain } from './run.ts';
 import { version } from '../version.ts';
 import { register as registerVerify } from './verify.ts';
+import { register as registerInfo } from './info.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
+  registerInfo,
   registerVerify,
 ];
 
