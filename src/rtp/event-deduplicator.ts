@@ -21,7 +21,7 @@ export interface DedupedEvent {
   endSeen: boolean;
   /** Capture time of the first packet seen for the event. */
   firstSeenNs: bigint;
-  /** Packets carrying this event, repeats included. */
+  /** Packets of this event up to the first end packet (later end repeats count in `repeats`). */
   packets: number;
 }
 

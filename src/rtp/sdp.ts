@@ -36,7 +36,7 @@ export function kindOfEncoding(encoding: string): PayloadKind {
   return 'other';
 }
 
-const SIP_START = /^(SIP\/2\.0 \d{3}|[A-Z]{3,10} sips?:\S+ SIP\/2\.0)\r?\n/;
+const SIP_START = /^(SIP\/2\.0 \d{3}[^\r\n]*|[A-Z]{3,10} sips?:\S+ SIP\/2\.0)\r?\n/;
 
 /** True when a UDP payload is a SIP request or response (RFC 3261 §7.1 start line). */
 export function looksLikeSip(payload: Uint8Array): boolean {

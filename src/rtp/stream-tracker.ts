@@ -5,8 +5,9 @@
  * earlier in the capture announced its destination, or, by heuristic, when two packets in a row pass
  * `looksLikeRtp` with the same SSRC and consecutive sequence numbers (RFC 3550 A.1 probation,
  * MIN_SEQUENTIAL = 2).
- * Payload types: from the SDP describing the stream's destination, else PCMU 0, PCMA 8 and
- * `eventPt` (default 101) for telephone-event.
+ * Payload types: from the SDP describing the stream's destination; a payload type that SDP does not
+ * name falls back to PCMU 0, PCMA 8 and `eventPt` (default 101) for telephone-event, so a sender
+ * using an unnegotiated event type is still checked rather than ignored.
  * Out: G.711 audio chunks in timestamp order with gaps filled, and one record per RFC 4733 event.
  */
 import type { G711Codec } from '../dsp/g711.ts';

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { decodeLinkLayer } from '../../../src/capture/link-layer.ts';
 import { LINKTYPE } from '../../../src/capture/link-types.ts';
 import { isSkip } from '../../../src/capture/skip.ts';
-import { encapsulate } from '../../../src/capture/frame-builder.ts';
+import { encapsulate, type Encapsulation } from '../../../src/capture/frame-builder.ts';
 
 // Named fixture: the smallest IPv4 header (20 bytes, 127.0.0.1 → 127.0.0.1, protocol UDP, no payload).
 const IPV4_HEADER_ONLY = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
@@ -49,7 +49,7 @@ describe('decodeLinkLayer', () => {
       { linkType: LINKTYPE.ETHERNET, vlanTags: [{ tpid: 0x88a8, vid: 10 }, { tpid: 0x8100, vid: 100 }] },
       { linkType: LINKTYPE.LINUX_SLL }, { linkType: LINKTYPE.LINUX_SLL2 }, { linkType: LINKTYPE.RAW },
       { linkType: LINKTYPE.NULL, bigEndian: true }, { linkType: LINKTYPE.NULL, af6: 10 },
-    ] as const) {
+    ] satisfies Encapsulation[] as Encapsulation[]) {
       for (const ip of [IPV4_HEADER_ONLY, IPV6_HEADER]) {
         const r = decodeLinkLayer(enc.linkType, encapsulate(enc, ip));
         expect(isSkip(r) ? r : [...r.ip]).toEqual([...ip]);

@@ -1,0 +1,71 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { AudioReassembler, SILENCE_CODE, type AudioChunk } from '../../../src/rtp/audio-reassembler.ts';
+
+/** 20 ms packets of µ-law whose bytes encode their own index, so order mistakes show. */
+function packet(i: number): Uint8Array {
+  return new Uint8Array(160).fill(i & 0x7f);
+}
+
+function run(order: number[], window: number, base = 1000): { chunks: AudioChunk[]; r: AudioReassembler } {
+  const r = new AudioReassembler(base, { reorderWindow: window });
+  const chunks: AudioChunk[] = [];
+  for (const i of order) r.push(base + i * 160, 'ulaw', packet(i), chunks);
+  r.flush(chunks);
+  return { chunks, r };
+}
+
+function flat(chunks: AudioChunk[]): Uint8Array {
+  return Uint8Array.from(chunks.flatMap((c) => [...c.codes]));
+}
+
+describe('AudioReassembler', () => {
+  it('restores timestamp order of packets shuffled within the window (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 60 }), fc.integer({ min: 1, max: 8 }), fc.infiniteStream(fc.nat()), (n, w, rnd) => {
+      // Displace each packet by less than the window: a realistic bounded reordering.
+      const order = Array.from({ length: n }, (_, i) => ({ i, k: i + ((rnd.next().value as number) % w) }))
+        .sort((a, b) => a.k - b.k).map((x) => x.i);
+      const { chunks, r } = run(order, w);
+      expect(r.late).toBe(0);
+      expect([...flat(chunks)]).toEqual([...flat(Array.from({ length: n }, (_, i) => ({ codes: packet(i) }) as AudioChunk))]);
+      // Sample offsets are contiguous from 0.
+      let next = 0;
+      for (const c of chunks) {
+        expect(c.sampleOffset).toBe(next);
+        next += c.codes.length;
+      }
+    }), { numRuns: 100 });
+  });
+
+  it('fills lost packets with µ-law silence of the exact length', () => {
+    const { chunks, r } = run([0, 1, 4, 5], 2);
+    const out = flat(chunks);
+    expect(out.length).toBe(6 * 160);
+    expect(out.subarray(320, 640).every((b) => b === SILENCE_CODE.ulaw)).toBe(true);
+    expect(chunks.filter((c) => c.silence).map((c) => [c.sampleOffset, c.codes.length])).toEqual([[320, 320]]);
+    expect(r.filledSamples).toBe(320);
+  });
+
+  it('drops a packet that arrives after its place was emitted, and counts it', () => {
+    const { chunks, r } = run([0, 1, 2, 3, 4, 5, 1], 2);
+    expect(r.late).toBe(1);
+    expect(flat(chunks).length).toBe(6 * 160);
+  });
+
+  it('keeps memory bounded: never holds more than the window', () => {
+    const r = new AudioReassembler(0, { reorderWindow: 5 });
+    const out: AudioChunk[] = [];
+    for (let i = 0; i < 100; i++) r.push(i * 160, 'alaw', packet(i), out);
+    expect(out.length).toBe(95);
+  });
+
+  it('does not fill a timestamp jump longer than maxGapSamples', () => {
+    const r = new AudioReassembler(0, { reorderWindow: 1, maxGapSamples: 8000 });
+    const out: AudioChunk[] = [];
+    r.push(0, 'alaw', packet(0), out);
+    r.push(160 + 800_000, 'alaw', packet(1), out);
+    r.flush(out);
+    expect(r.jumps).toBe(1);
+    expect(out.map((c) => c.sampleOffset)).toEqual([0, 800_160]);
+  });
+});
