@@ -15,13 +15,28 @@ export function goertzelCoeff(freqHz: number, sampleRate: number): number {
 
 /** Σ x², the energy of x[off .. off+n-1]. */
 export function blockEnergy(x: Int16Array, off: number, n: number): number {
-  let e = 0;
+  // Four partial sums: one accumulator would make every sample wait for the previous add.
+  let e0 = 0;
+  let e1 = 0;
+  let e2 = 0;
+  let e3 = 0;
   const end = off + n;
-  for (let i = off; i < end; i++) {
-    const v = x[i];
-    e += v * v;
+  let i = off;
+  for (; i + 3 < end; i += 4) {
+    const v0 = x[i];
+    const v1 = x[i + 1];
+    const v2 = x[i + 2];
+    const v3 = x[i + 3];
+    e0 += v0 * v0;
+    e1 += v1 * v1;
+    e2 += v2 * v2;
+    e3 += v3 * v3;
   }
-  return e;
+  for (; i < end; i++) {
+    const v = x[i];
+    e0 += v * v;
+  }
+  return e0 + e1 + e2 + e3;
 }
 
 /** |X(f)|² over x[off .. off+n-1] for a single frequency (use the bank for the hot path). */
@@ -82,16 +97,16 @@ export class GoertzelBank4 {
     const end = off + this.blockSize;
     for (let i = off; i < end; i++) {
       const v = x[i];
-      const a0 = v + c0 * a1 - a2;
+      const a0 = v - a2 + c0 * a1;
       a2 = a1;
       a1 = a0;
-      const b0 = v + c1 * b1 - b2;
+      const b0 = v - b2 + c1 * b1;
       b2 = b1;
       b1 = b0;
-      const d0 = v + c2 * d1 - d2;
+      const d0 = v - d2 + c2 * d1;
       d2 = d1;
       d1 = d0;
-      const e0 = v + c3 * e1 - e2;
+      const e0 = v - e2 + c3 * e1;
       e2 = e1;
       e1 = e0;
     }
