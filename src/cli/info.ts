@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ApplianceClient } from '../appliance/client.ts';
+import { ApplianceClient, type ClientOptions } from '../appliance/client.ts';
+import type { Transport } from '../link/transport.ts';
 import type { DriverStats } from '../appliance/stats.ts';
 import { addPortOption, resolvePort } from './port-option.ts';
 
@@ -16,14 +17,14 @@ export interface InfoReport {
   link: DriverStats & { state: string };
 }
 
-export async function collectInfo(target: string): Promise<InfoReport> {
-  // A CLI run wants a quick verdict: the heartbeat never fires in a run this short.
-  const client = await ApplianceClient.connect(target);
+/** Connects, says HELLO, reads identity, uptime and counters, and closes. */
+export async function collectInfo(target: string | Transport, options: ClientOptions = {}): Promise<InfoReport> {
+  const client = await ApplianceClient.connect(target, options);
   try {
     const ping = await client.ping();
     const { hello, cfg, secureOn } = client.state;
     return {
-      port: target,
+      port: typeof target === 'string' ? target : target.target,
       identity: { model: hello.model, serial: hello.serial, hardware: hello.hw, bootId: hello.boot_id },
       firmware: { version: hello.fw, slot: hello.slot },
       protocol: hello.proto,
