@@ -84,7 +84,8 @@ export function digitsOf(r: RunResult, file = 0): string {
 
 /** A user error is one line with a DG code, never a stack trace. */
 export function expectOneLineError(stderr: string, code: string): void {
-  const lines = stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'));
+  // commander follows a usage error with the program's hint line "(add --help for usage)".
+  const lines = stderr.split('\n').filter((l) => l && !l.startsWith('npm warn') && l !== '(add --help for usage)');
   if (lines.length !== 1 || !lines[0].startsWith(`${code}: `) || /\bat .*:\d+:\d+/.test(stderr)) {
     throw new Error(`expected one ${code} line on stderr, got:\n${stderr}`);
   }
