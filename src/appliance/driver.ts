@@ -225,9 +225,17 @@ export class ApplianceDriver extends EventEmitter {
     else this.stats.badFrames += 1;
     if (!this.protocol.nakOnDiscard(reason)) return;
     // Tell the board its frame was rejected and never acted on (the seam: NAK a corrupt frame).
-    if (this.#inFlight) this.#inFlight.nakSentSince = true;
+    const cmd = this.#inFlight;
+    if (cmd) cmd.nakSentSince = true;
     this.stats.naksSent += 1;
     void this.#write(this.protocol.nakFrame(reason, hint)).catch(() => undefined);
+    // The damaged line looks like the answer to the command in flight. The board does not answer
+    // our NAK (§5), so waiting would only cost a timeout: an idempotent command is resent at
+    // once, and the board answers the repeated line from memory without acting again (§2.3).
+    // A non-idempotent one keeps waiting: its timeout then reports the outcome as unknown.
+    if (cmd && cmd.sentAt !== undefined && cmd.idempotent && (hint.kind === 'ok' || hint.kind === 'err') && hint.seq === cmd.seq && hint.name === cmd.name) {
+      this.#attemptFailed(cmd, 'damaged');
+    }
   }
 
   #onFrame(frame: Frame): void {
@@ -351,14 +359,14 @@ export class ApplianceDriver extends EventEmitter {
   }
 
   /** One attempt of the command in flight failed (timeout or NAK): retry, or fail it. */
-  #attemptFailed(cmd: PendingCommand, why: 'timeout' | 'nak'): void {
+  #attemptFailed(cmd: PendingCommand, why: 'timeout' | 'nak' | 'damaged'): void {
     if (this.#inFlight !== cmd) return;
     this.#clearCommandTimer(cmd);
     this.#inFlight = undefined;
     if (why === 'timeout') this.stats.timeouts += 1;
     // A NAK is not acted on by the board, so any command may be resent; after a timeout the
     // board may have acted, so only an idempotent one may (docs/protocol.md, "retries").
-    const mayRetry = cmd.attempts < cmd.maxAttempts && (why === 'nak' || cmd.idempotent);
+    const mayRetry = cmd.attempts < cmd.maxAttempts && (why !== 'timeout' || cmd.idempotent);
     if (mayRetry) this.#queue.unshift(cmd);
     else {
       this.stats.commandsFailed += 1;
@@ -374,9 +382,10 @@ export class ApplianceDriver extends EventEmitter {
     this.#pump();
   }
 
-  #failureFor(cmd: PendingCommand, why: 'timeout' | 'nak'): CommandError {
-    if (why === 'nak') {
-      return new CommandError('nak', cmd.name, `board rejected ${cmd.describe()} as corrupt ${cmd.attempts} times: check the cable, baud rate and earthing`);
+  #failureFor(cmd: PendingCommand, why: 'timeout' | 'nak' | 'damaged'): CommandError {
+    if (why !== 'timeout') {
+      const what = why === 'nak' ? `board rejected ${cmd.describe()} as corrupt` : `answer to ${cmd.describe()} arrived damaged`;
+      return new CommandError('nak', cmd.name, `${what} (${cmd.attempts} attempts): the line corrupts frames; check the cable, baud rate and earthing`);
     }
     const unsure = cmd.idempotent ? '' : '; not retried because it is not idempotent: read the state back before repeating it';
     return new CommandError('timeout', cmd.name, `response timeout after ${cmd.timeoutMs} ms (${cmd.describe()}, ${cmd.attempts} attempt${cmd.attempts > 1 ? 's' : ''})${unsure}`);

@@ -147,8 +147,33 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     const { driver, clock } = setup(board);
     await start(driver, clock);
     const r = await settled(driver.request('GET_SPAN'));
-    expect(!r.ok && r.error.message).toMatch(/^DG1204: board rejected GET_SPAN \d+ as corrupt 3 times/);
+    expect(!r.ok && r.error.message).toMatch(/^DG1204: board rejected GET_SPAN \d+ as corrupt \(3 attempts\)/);
     expect(board.requests('GET_SPAN')).toHaveLength(3);
+  });
+
+  it('resends an idempotent command at once when its answer arrives damaged, without waiting for the timeout', async () => {
+    let answers = 0;
+    const board = new ScriptedBoard(
+      okScript({
+        GET_SPAN: (req) => {
+          const good = encodeFrame(ok(req, { n: String(++answers) }));
+          if (answers > 1) return good;
+          const bad = Buffer.from(good);
+          bad[bad.length - 4] ^= 0x01; // damage the CRC text: the kind, seq and name stay readable
+          return bad;
+        },
+      }),
+    );
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const res = settled(driver.request('GET_SPAN'));
+    await clock.advance(0); // no time passes
+    const r = await res;
+    expect(r.ok && r.value.fields.n).toBe('2');
+    const reqs = board.requests('GET_SPAN');
+    expect(reqs).toHaveLength(2);
+    expect(reqs[0].seq).toBe(reqs[1].seq);
+    expect(driver.stats).toMatchObject({ crcErrors: 1, naksSent: 1, retries: 1, timeouts: 0 });
   });
 
   it('does not resend a non-idempotent command on a NAK that may be about our own NAK', async () => {
