@@ -31,10 +31,19 @@ export class DelayLine<T extends SampleArray> {
     }
     const buf = this.buf;
     let p = this.pos;
-    for (let k = 0; k < n; k++) {
-      out[outOff + k] = buf[p];
-      buf[p] = input[inOff + k];
-      if (++p === d) p = 0;
+    let done = 0;
+    while (done < n) {
+      // Up to the ring's end in one branch-free run, then wrap.
+      const m = Math.min(n - done, d - p);
+      const o = outOff + done - p;
+      const i = inOff + done - p;
+      const stop = p + m;
+      for (let q = p; q < stop; q++) {
+        out[o + q] = buf[q];
+        buf[q] = input[i + q];
+      }
+      done += m;
+      p = stop === d ? 0 : stop;
     }
     this.pos = p;
   }

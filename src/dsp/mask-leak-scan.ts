@@ -74,16 +74,19 @@ export function leakCases(): LeakCase[] {
     for (const d of [40, 60, 100, 500]) for (const l of [0, -10, -20, -30]) add(key, d, l, 'silence');
     // Bursts too short for a Q.24 detector, down to what a sensitive detector still finds.
     for (const d of [10, 15, 20, 25, 30]) for (const l of [-10, -30, -45]) add(key, d, l, 'silence');
-    // Twist at Q.24's limits with ±1.5% deviation, in both directions.
-    for (const d of [40, 20]) {
-      for (const l of [-10, -30]) {
-        add(key, d, l, 'silence', 4, 0.015, -0.015);
-        add(key, d, l, 'silence', -8, -0.015, 0.015);
-      }
+    // Twist at Q.24's limits with ±1.5% deviation, every sign combination.
+    for (const [twist, dl, dh] of [
+      [4, 0.015, -0.015],
+      [4, -0.015, 0.015],
+      [-8, -0.015, 0.015],
+      [-8, 0.015, -0.015],
+    ]) {
+      for (const l of [-10, -30]) add(key, 40, l, 'silence', twist, dl, dh);
+      add(key, 20, -20, 'silence', twist, dl, dh);
+      add(key, 100, -20, 'noise', twist, dl, dh);
     }
     // White noise 15 dB under the weaker tone.
     for (const d of [40, 20]) for (const l of [-10, -30, -45]) add(key, d, l, 'noise');
-    add(key, 60, -20, 'noise', -8, 0.015, 0.015);
     // Directly between two stretches of speech-like audio at −20 dBm0.
     for (const d of [100, 40, 20]) for (const l of [-10, -20]) add(key, d, l, 'speech');
     for (const d of [100, 40]) add(key, d, -30, 'speech');

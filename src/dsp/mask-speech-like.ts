@@ -1,9 +1,9 @@
 /**
  * Seeded speech-like audio for the masker's leak tests, talk-off figures and benchmark: voiced
- * syllables (a harmonic series on a gliding pitch of 85–230 Hz, shaped by two or three formant
- * resonances whose first two land anywhere from 250 to 2500 Hz, so harmonics regularly sit on DTMF
- * frequencies), unvoiced noise bursts, and pauses. Not speech, but harder on a tone analysis than
- * most speech: it is dense in strong, steady harmonics in both DTMF groups.
+ * syllables (a harmonic series on a gliding pitch of 85–230 Hz with the usual −6 dB/octave source
+ * slope, through a cascade of three formant resonances, the first two anywhere from 250 to 2500 Hz
+ * so harmonics regularly sit on DTMF frequencies), unvoiced noise bursts, and pauses. Not speech,
+ * but steadier in pitch and formants than real speech, so harder on a tone analysis.
  */
 import { dbm0ToRms } from './levels.ts';
 
@@ -18,10 +18,14 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Gain of a formant resonance (centre fc, bandwidth bw) at frequency f: a second-order peak. */
+/**
+ * Gain at frequency f of a formant resonance (centre fc, bandwidth bw) as a cascade formant
+ * synthesiser has it: a second-order low-pass with unit gain at 0 Hz and a peak of fc/bw at fc.
+ */
 function resonance(f: number, fc: number, bw: number): number {
-  const x = (f * f - fc * fc) / (f * bw);
-  return 1 / Math.sqrt(1 + x * x);
+  const a = fc * fc - f * f;
+  const b = f * bw;
+  return (fc * fc) / Math.sqrt(a * a + b * b);
 }
 
 /**
@@ -66,7 +70,7 @@ export function speechLike(ms: number, seed: number, levelDbm0 = -20, sampleRate
       const f0m = (f0a + f0b) / 2;
       for (let h = 1; h <= harmonics; h++) {
         const f = h * f0m;
-        amps[h] = resonance(f, f1, 80) + 0.5 * resonance(f, f2, 120) + 0.2 * resonance(f, f3, 200);
+        amps[h] = (resonance(f, f1, 80) * resonance(f, f2, 120) * resonance(f, f3, 200)) / h;
         power += (amps[h] * amps[h]) / 2;
       }
       const g = rms / Math.sqrt(power);
