@@ -3,11 +3,13 @@ import { runMain } from './run.ts';
 import { version } from '../version.ts';
 import { register as registerVerify } from './verify.ts';
 import { register as registerInfo } from './info.ts';
+import { register as registerServe } from './serve.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerInfo,
   registerVerify,
+  registerServe,
 ];
 
 const program = createProgram(

@@ -8,7 +8,8 @@
  * from the log, e.g. shipped to the NOC with every entry.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DgError } from '../errors.ts';
 import { redactValue } from '../redact.ts';
 
@@ -80,15 +81,24 @@ export class AuditLog {
   }
 
   append(record: AuditRecord): AuditEntry {
-    const body = {
-      seq: this.head.seq + 1,
-      time: this.now().toISOString(),
-      ...redactValue(record),
-      prev: this.head.hash,
-    };
+    // Through JSON first, so the hash covers exactly what is written (undefined fields vanish).
+    const body = JSON.parse(
+      JSON.stringify({
+        seq: this.head.seq + 1,
+        time: this.now().toISOString(),
+        ...redactValue(record),
+        prev: this.head.hash,
+      }),
+    ) as Omit<AuditEntry, 'hash'>;
     const entry: AuditEntry = { ...body, hash: entryHash(body) };
     // O_APPEND: the kernel puts each write at the end, whoever else has the file open.
-    const fd = openSync(this.path, 'a', 0o640);
+    let fd: number;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      fd = openSync(this.path, 'a', 0o640);
+    } catch (e) {
+      throw new DgError('DG7103', `cannot write the audit log ${this.path} (${(e as NodeJS.ErrnoException).code}); run as root or set DTMFGUARD_AUDIT_LOG`);
+    }
     try {
       writeSync(fd, `${JSON.stringify(entry)}\n`);
       fsyncSync(fd);

@@ -25,6 +25,11 @@ export interface SpanSnapshot {
   loopback: string;
   /** Seconds the board has been counting since its last counter reset. */
   countedS: number;
+  /**
+   * The counting run these counters belong to: the board's boot id and a reset generation that
+   * moves on whenever the counters restart (a reset by anyone shows as `countedS` going back).
+   */
+  epoch: string;
 }
 
 export interface HealthSnapshot {
@@ -82,7 +87,7 @@ export interface BoardSnapshot {
   spans: SpanSnapshot[];
   channels: Map<number, ChannelActivity>;
   configVersion?: number;
-  /** Counter-reset generation per span, so a reset starts a new counting epoch. */
+  /** Counter-reset generation per span: moves on at every reset, so a reset starts a new epoch. */
   resetGeneration: Map<number, number>;
   /** Since when each current problem has held, keyed by a stable id such as `span1.los`. */
   problemsSince: Map<string, string>;

@@ -89,12 +89,11 @@ export class ApplianceMetrics {
         name, help, labelNames: ['span'], registers: r,
         collect() {
           this.reset();
-          const s = snap();
-          for (const span of s.spans) {
+          for (const span of snap().spans) {
             const id = `${span.span}.${key}`;
             let acc = totals.get(id);
             if (!acc) totals.set(id, (acc = new MonotonicCounter()));
-            acc.observe(span.counters[key], `${s.identity?.bootId ?? ''}/${s.resetGeneration.get(span.span) ?? 0}`);
+            acc.observe(span.counters[key], span.epoch);
             this.inc({ span: String(span.span) }, acc.value);
           }
         },

@@ -6,7 +6,7 @@ function healthy(): BoardSnapshot {
   const s = emptySnapshot();
   s.link = { ...s.link, up: true, state: 'ready' };
   s.health = { tempC: 40, vMainMv: 12000, v3v3Mv: 3300, vCoreMv: 1000, dspLoadPct: 20, uptimeS: 10, bypass: false };
-  s.spans = [{ span: 1, type: 't1', up: true, alarms: { los: false, lof: false, ais: false, rai: false }, counters: { cv: 0, crc_err: 0, fas_err: 0, slips: 0, es: 0, ses: 0 }, loopback: 'off', countedS: 600 }];
+  s.spans = [{ span: 1, type: 't1', up: true, alarms: { los: false, lof: false, ais: false, rai: false }, counters: { cv: 0, crc_err: 0, fas_err: 0, slips: 0, es: 0, ses: 0 }, loopback: 'off', countedS: 600, epoch: 'b/0' }];
   return s;
 }
 

@@ -8,7 +8,7 @@ function board(): BoardSnapshot {
   s.link = { ...s.link, state: 'ready', up: true, framesIn: 10, framesOut: 11, rttMs: 12 };
   s.identity = { model: 'DG-E1-2', serial: 'SIM0001', firmware: '1.0.0', slot: 'A', hardware: 'r1', protocol: 1, channels: 60, spans: 2, bootId: 'B00T0001' };
   s.health = { tempC: 41.5, vMainMv: 12000, v3v3Mv: 3300, vCoreMv: 1000, dspLoadPct: 37, uptimeS: 100, bypass: false };
-  s.spans = [{ span: 1, type: 'e1', up: true, alarms: { los: false, lof: false, ais: false, rai: true }, counters: { cv: 100, crc_err: 5, fas_err: 1, slips: 0, es: 3, ses: 1 }, loopback: 'off', countedS: 100 }];
+  s.spans = [{ span: 1, type: 'e1', up: true, alarms: { los: false, lof: false, ais: false, rai: true }, counters: { cv: 100, crc_err: 5, fas_err: 1, slips: 0, es: 3, ses: 1 }, loopback: 'off', countedS: 100, epoch: 'B00T0001/0' }];
   s.channels.set(3, { secureSessions: 2, maskedDigits: 19, secure: true });
   return s;
 }
@@ -41,9 +41,9 @@ describe('metrics', () => {
     s.spans[0].counters.crc_err = 9;
     expect(await crc()).toBe(4);
     s.spans[0].counters.crc_err = 2;
-    s.resetGeneration.set(1, 1); // an installer reset the counters
+    s.spans[0].epoch = 'B00T0001/1'; // an installer reset the counters
     expect(await crc()).toBe(6);
-    s.identity = { ...s.identity!, bootId: 'B00T0002' };
+    s.spans[0].epoch = 'B00T0002/0';
     s.spans[0].counters.crc_err = 1; // the board rebooted
     expect(await crc()).toBe(7);
   });
