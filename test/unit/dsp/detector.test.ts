@@ -152,6 +152,23 @@ describe('Q.24 pause: digits 40 ms apart are each reported once', () => {
     }
   });
 
+  it('a 40 ms pause splits at every alignment of both tone edges against the 10 ms blocks', () => {
+    // The pause's first and last blocks can each be mostly tone: sweep both edges sample by sample
+    // (in steps of 4) so the worst alignment is among the cases.
+    for (let lead = 0; lead < 80; lead += 4) {
+      for (let first = 320; first < 400; first += 4) {
+        const a = dtmfTone({ key: '8', durationMs: first / 8 });
+        const b = dtmfTone({ key: '8', durationMs: 40, phase: 1 });
+        const signal = concat(new Float64Array(80 + lead), a, silence(40), b, silence(60));
+        const placed = [
+          { key: '8' as const, start: 80 + lead, end: 80 + lead + a.length },
+          { key: '8' as const, start: 80 + lead + a.length + 320, end: 80 + lead + a.length + 320 + b.length },
+        ];
+        expectDetected(detectDigits(toInt16(signal)), placed, `lead ${lead}, first tone ${first} samples`);
+      }
+    }
+  });
+
   it('two different keys back to back with no pause are two digits', () => {
     const { signal, placed } = sequence(
       [
@@ -178,6 +195,21 @@ describe('Q.24 interruption: a break of up to 10 ms does not split a digit', () 
         const signal = concat(new Float64Array(100 + lead), a, silence(10), b, silence(60));
         const placed = [{ key, start: 100 + lead, end: 100 + lead + a.length + 80 + b.length }];
         expectDetected(detectDigits(toInt16(signal)), placed, `${before}+10+${after} ms, lead ${lead}`);
+      }
+    }
+  });
+});
+
+describe('Q.24 interruption, fine sweep', () => {
+  it('a 10 ms break at every position (steps of 4 samples) against the block grid', () => {
+    for (let lead = 0; lead < 80; lead += 4) {
+      for (let before = 320; before < 400; before += 4) {
+        const whole = dtmfTone({ key: 'C', durationMs: (before + 80 + 320) / 8 });
+        const cut = whole.slice();
+        cut.fill(0, before, before + 80);
+        const signal = concat(new Float64Array(80 + lead), cut, silence(60));
+        const placed = [{ key: 'C' as const, start: 80 + lead, end: 80 + lead + cut.length }];
+        expectDetected(detectDigits(toInt16(signal)), placed, `lead ${lead}, break after ${before} samples`);
       }
     }
   });
