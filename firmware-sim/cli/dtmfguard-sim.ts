@@ -3,11 +3,13 @@ import { runMain } from '../../src/cli/run.ts';
 import { version } from '../../src/version.ts';
 import { register as registerMask } from './mask.ts';
 import { register as registerRelay } from './relay.ts';
+import { register as registerAppliance } from './appliance.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerMask,
   registerRelay,
+  registerAppliance,
 ];
 
 const program = createProgram(
