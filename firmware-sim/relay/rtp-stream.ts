@@ -233,8 +233,12 @@ export class RtpStream {
     }
     while (this.events.length > 0 && this.events[0].releaseAt <= now) this.releaseEvent(this.events.shift()!);
     const position = this.oldestUnsent();
-    for (const w of this.windows.takeExpired(position)) {
-      if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+    // Only audio moves a stream's position forward steadily; in an events-only stream an
+    // unfinished event is reported when it ends or is forgotten.
+    if (this.masker) {
+      for (const w of this.windows.takeExpired(position)) {
+        if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+      }
     }
     for (const w of this.windows.prune(position - WINDOW_MEMORY_SAMPLES)) {
       w.reported = true;
