@@ -36,8 +36,8 @@ describe('CRC-32/ISO-HDLC', () => {
     expect(crc(Buffer.from('OK 42 SET_MASK_TONE tone=#', 'latin1'))).toBe(0xe9f4124a);
     expect(crc(Buffer.from('REQ 0 HELLO proto=1', 'latin1'))).toBe(0xb70bb30a);
   });
-  it('agrees with zlib on random bytes', () => {
-    if (!zlibCrc32) return; // Node without zlib.crc32: the check value above still pins the algorithm
+  // zlib.crc32 exists from Node 20.15; on older Node this shows as skipped, and the vectors above still pin the algorithm.
+  it.skipIf(!zlibCrc32)('agrees with zlib on random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (b) => crc(b) === zlibCrc32!(b)));
   });
 });

@@ -69,6 +69,22 @@ describe('device server: identity and reads', () => {
   });
 });
 
+describe('device server: time comes from the injected clock', () => {
+  it('reports uptime, time in secure mode and counting time from the board clock', async () => {
+    const { host, board, clock } = setup();
+    ok(await host.request('SET_SECURE', { ch: '2', state: 'on' }));
+    board.addCounters(2, { cv: 5, es: 1 });
+    clock.advance(90_500);
+    expect(ok(await host.request('GET_SECURE', { ch: '2' }))).toEqual({ ch: '2', state: 'on', since_s: '90' });
+    expect(ok(await host.request('PING')).uptime_s).toBe('90');
+    expect(ok(await host.request('GET_SPAN_STATUS', { span: '2' }))).toMatchObject({ cv: '5', es: '1', counted_s: '90', state: 'up' });
+    ok(await host.request('RESET_COUNTERS', { span: '2' }));
+    clock.advance(2000);
+    expect(ok(await host.request('GET_SPAN_STATUS', { span: '2' }))).toMatchObject({ cv: '0', es: '0', counted_s: '2' });
+    expect(ok(await host.request('GET_HEALTH')).dsp_load_pct).toBe('9'); // idle 8 % + 1 of 60 channels in secure mode
+  });
+});
+
 describe('device server: corrupt and unknown frames are NAKed and never acted on', () => {
   it('NAKs a damaged SET_SECURE (reason crc, echo) and leaves the channel alone', async () => {
     const { host, board, server } = setup();
