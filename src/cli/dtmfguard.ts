@@ -4,12 +4,14 @@ import { version } from '../version.ts';
 import { register as registerVerify } from './verify.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerServe } from './serve.ts';
+import { register as registerCheck } from './check.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerInfo,
   registerVerify,
   registerServe,
+  registerCheck,
 ];
 
 const program = createProgram(

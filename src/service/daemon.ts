@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { ApplianceMetrics } from './metrics.ts';
 import { ApplianceOperations, type Caller } from './operations.ts';
 import { dispatchOperation } from './dispatch.ts';
+import { applyHealth, applyIdentity, applyLinkStats, channelOf, readBoard } from './board-reader.ts';
 import { acquirePortLock, type PortLock } from './port-lock.ts';
 import { controlSocketPath, defaultAuditLogPath } from './paths.ts';
 import { readAuditEntries, verifyAuditLog } from './audit-log.ts';
@@ -160,20 +161,11 @@ export class Daemon {
   }
 
   private readIdentity(): void {
-    const c = this.client;
-    if (!c) return;
-    const h = c.hello;
-    this.snapshot.identity = { model: h.model, serial: h.serial, firmware: h.fw, slot: h.slot, hardware: h.hw, protocol: h.proto, channels: h.channels, spans: h.spans, bootId: h.boot_id };
-    this.snapshot.configVersion = c.state.cfg.version;
-    const on = new Set(c.state.secureOn);
-    for (const [ch, a] of this.snapshot.channels) a.secure = on.has(ch);
-    for (const ch of on) this.channel(ch).secure = true;
+    if (this.client) applyIdentity(this.snapshot, this.client);
   }
 
   private channel(ch: number): ChannelActivity {
-    let a = this.snapshot.channels.get(ch);
-    if (!a) this.snapshot.channels.set(ch, (a = { secure: false, secureSessions: 0, maskedDigits: 0 }));
-    return a;
+    return channelOf(this.snapshot, ch);
   }
 
   private onEvent(ev: ApplianceEvent): void {
@@ -218,15 +210,7 @@ export class Daemon {
   }
 
   private applyHealth(d: Record<string, unknown>): void {
-    this.snapshot.health = {
-      tempC: Number(d.temp_c),
-      vMainMv: Number(d.v_main_mv),
-      v3v3Mv: Number(d.v_3v3_mv),
-      vCoreMv: Number(d.v_core_mv),
-      dspLoadPct: Number(d.dsp_load_pct),
-      uptimeS: Number(d.uptime_s),
-      bypass: Boolean(d.bypass),
-    };
+    applyHealth(this.snapshot, d);
   }
 
   /** Reads health, spans and secure channels; events keep them current between polls. */
@@ -239,27 +223,7 @@ export class Daemon {
     }
     this.polling = true;
     try {
-      this.applyHealth((await c.getHealth()) as unknown as Record<string, unknown>);
-      const spans = [];
-      for (let span = 1; span <= c.hello.spans; span++) {
-        const s = await c.getSpanStatus(span);
-        const previous = this.snapshot.spans.find((x) => x.span === span);
-        let generation = this.snapshot.resetGeneration.get(span) ?? 0;
-        if (previous && s.counted_s < previous.countedS) this.snapshot.resetGeneration.set(span, ++generation);
-        spans.push({
-          epoch: `${c.hello.boot_id}/${generation}`,
-          span: s.span, type: s.type, up: s.state === 'up',
-          alarms: { los: s.los, lof: s.lof, ais: s.ais, rai: s.rai },
-          counters: { cv: s.cv, crc_err: s.crc_err, fas_err: s.fas_err, slips: s.slips, es: s.es, ses: s.ses },
-          loopback: s.loopback, countedS: s.counted_s,
-        });
-      }
-      this.snapshot.spans = spans;
-      const summary = await c.getSecureSummary();
-      const on = new Set(summary.on);
-      for (const [ch, a] of this.snapshot.channels) a.secure = on.has(ch);
-      for (const ch of on) this.channel(ch).secure = true;
-      this.snapshot.at = new Date().toISOString();
+      await readBoard(c, this.snapshot);
     } catch (e) {
       this.log.warn({ event: 'poll.failed', reason: (e as Error).message }, 'could not read the board this time');
     } finally {
@@ -270,13 +234,7 @@ export class Daemon {
   }
 
   private refreshLinkStats(): void {
-    const c = this.client;
-    if (!c) return;
-    const s = c.stats();
-    Object.assign(this.snapshot.link, {
-      framesIn: s.framesIn, framesOut: s.framesOut, crcErrors: s.crcErrors, naksSent: s.naksSent, naksReceived: s.naksReceived,
-      timeouts: s.timeouts, retries: s.retries, discardedBytes: s.discardedBytes, reconnects: s.reconnects, rttMs: s.rtt.lastMs,
-    });
+    if (this.client) applyLinkStats(this.snapshot, this.client);
   }
 
   /** Alarms raised and cleared become log events with a severity (the NOC's log pipeline alerts on them). */
