@@ -37,7 +37,7 @@ export class TestHost {
   async request(name: string, fields: Record<string, string> = {}, seq = this.seq++ & 0xffff): Promise<Frame> {
     const from = this.received.length;
     this.raw(encodeFrame({ kind: 'req', seq, name, fields }));
-    return this.waitFor((f) => f.kind !== 'evt', from);
+    return this.waitFor((f) => f.kind !== 'evt' && f.seq === seq && f.name === name, from);
   }
 
   async waitFor(pred: (f: Frame) => boolean, from = 0, timeoutMs = 3000): Promise<Frame> {
