@@ -16,6 +16,7 @@ DEBIAN_PACKAGES=(
   libpcap-dev   # live capture
   udev          # serial port enumeration
   iproute2      # ss: peer credentials of control-socket clients for the audit log
+  prometheus    # promtool: lints our metric exposition and the example alert rules (tests)
   chromium      # renders the HTML verifier report in tests
   build-essential # C harness for the spandsp benchmark
 )

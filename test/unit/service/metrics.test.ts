@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { emptySnapshot, type BoardSnapshot } from '../../../src/service/board-snapshot.ts';
 import { ApplianceMetrics } from '../../../src/service/metrics.ts';
 import { parsePrometheusText } from '../../helpers/prometheus.ts';
@@ -31,6 +32,13 @@ describe('metrics', () => {
     expect(value('dtmfguard_device_info', { model: 'DG-E1-2', serial: 'SIM0001' })).toBe(1);
     expect(families.get('dtmfguard_span_crc_errors_total')?.type).toBe('counter');
     for (const name of families.keys()) expect(name).toMatch(/^dtmfguard_/);
+  });
+
+  it('passes promtool\'s lint of names, units and types (Prometheus naming conventions)', async () => {
+    const m = new ApplianceMetrics(() => board());
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: await m.registry.metrics(), encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('keeps span counters increasing across a counter reset and a reboot', async () => {
