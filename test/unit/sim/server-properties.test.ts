@@ -19,11 +19,12 @@ function setup() {
 }
 
 /** State-changing requests whose effect is easy to observe on the board. */
-const WRITES = [
-  { name: 'SET_SECURE', fields: { ch: '3', state: 'on' }, changed: (b: ReturnType<typeof setup>['board']) => b.secureMode(3).on },
-  { name: 'SET_MASK_TONE', fields: { tone: '0' }, changed: (b: ReturnType<typeof setup>['board']) => b.config('staged').maskTone !== '#' },
-  { name: 'SET_LOOPBACK', fields: { span: '1', mode: 'line' }, changed: (b: ReturnType<typeof setup>['board']) => b.spanStatus(1).loopback !== 'off' },
-  { name: 'RESET_COUNTERS', fields: { span: '1' }, changed: (b: ReturnType<typeof setup>['board']) => b.spanStatus(1).counters.cv === 0 },
+type Board = ReturnType<typeof setup>['board'];
+const WRITES: Array<{ name: string; fields: Record<string, string>; changed: (b: Board) => boolean }> = [
+  { name: 'SET_SECURE', fields: { ch: '3', state: 'on' }, changed: (b) => b.secureMode(3).on },
+  { name: 'SET_MASK_TONE', fields: { tone: '0' }, changed: (b) => b.config('staged').maskTone !== '#' },
+  { name: 'SET_LOOPBACK', fields: { span: '1', mode: 'line' }, changed: (b) => b.spanStatus(1).loopback !== 'off' },
+  { name: 'RESET_COUNTERS', fields: { span: '1' }, changed: (b) => b.spanStatus(1).counters.cv === 0 },
 ];
 
 describe('device server properties', () => {
