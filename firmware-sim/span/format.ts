@@ -51,11 +51,6 @@ export function frameFormat(kind: SpanKind, framing?: T1Framing): FrameFormat {
   return { kind, framing: f, frameBytes: 25, lineBitsPerFrame: 193, framesPerTick: f === 'esf' ? 24 : 12, bearers: T1_BEARERS, idle: 0xff, bitRate: 1_544_000 };
 }
 
-/** Byte offset of timeslot `ts` inside a frame: E1 timeslot n is byte n; T1 timeslot n is byte n (byte 0 is the F bit). */
-export function timeslotOffset(_format: FrameFormat, ts: number): number {
-  return ts;
-}
-
 /** Number of zero bits in each byte value (for the AIS all-ones detector). */
 export const ZEROS = new Uint8Array(256).map((_, b) => {
   let z = 0;

@@ -145,7 +145,7 @@ export class Span {
     this.format = this.near.format;
     this.lineBits = this.format.lineBitsPerFrame * this.format.framesPerTick;
     this.dtMs = this.format.framesPerTick / FRAMES_PER_MS;
-    this.farEnd = this.endApi(this.far, 'far');
+    this.farEnd = this.endApi(this.far);
   }
 
   get kind(): SpanKind {
@@ -192,7 +192,7 @@ export class Span {
     }
     const n = name as FaultName;
     if (n === 'ber' || n === 'slip') {
-      const v = value === 'off' || value === false ? 0 : typeof value === 'string' ? Number(value) : Number(value);
+      const v = value === 'off' || value === false ? 0 : Number(value);
       const max = n === 'ber' ? 0.5 : 1000;
       if (!Number.isFinite(v) || v < 0 || v > max) {
         throw usage('DG5702', `fault ${n} needs a number from 0 to ${max}${n === 'ber' ? ' (bit error ratio, e.g. 1e-6)' : ' (slips per second)'} or off`);
@@ -293,7 +293,7 @@ export class Span {
     return () => this.listeners.delete(listener);
   }
 
-  private endApi(t: Terminal, _side: 'far'): SpanEnd {
+  private endApi(t: Terminal): SpanEnd {
     return {
       openChannel: (ts) => (this.checkTs(ts), t.openChannel(ts)),
       closeChannel: (ts) => (this.checkTs(ts), t.closeChannel(ts)),

@@ -157,4 +157,24 @@ describe('alarms under bit errors', () => {
     expect(span.counters().current.oofEvents).toBe(0);
     expect(span.status().alarms).toEqual({ red: false, blue: false, yellow: false });
   });
+
+  it('E1 E bits: the far end counts as FEBE the CRC-4 errors the appliance received (G.704 §2.3.3.4)', () => {
+    const span = new Span({ kind: 'e1', seed: 21 });
+    span.injectFault('ber', 1e-4);
+    span.step(3000);
+    const near = span.counters().current.crc;
+    const far = span.farEnd.counters().current.febe;
+    expect(near).toBeGreaterThan(300);
+    // E bits trail the blocks they report by up to one multiframe.
+    expect(Math.abs(far - near)).toBeLessThanOrEqual(2);
+  });
+
+  it('RAI is sent on the defect for E1 (G.732 §4.2) but only on the red failure for T1 (T1.403)', () => {
+    for (const [opts, immediate] of [[{ kind: 'e1' as const }, true], [{ kind: 't1' as const }, false]] as const) {
+      const span = new Span(opts);
+      span.injectFault('los', 'on');
+      span.step(200);
+      expect(span.farEnd.status().defects.rai, opts.kind).toBe(immediate);
+    }
+  });
 });
