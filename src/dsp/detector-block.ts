@@ -122,7 +122,12 @@ export class DtmfBlockAnalyzer {
     this.domLow = tests.minLowDominance;
     this.domHigh = tests.minHighDominance;
     this.toEnergy = 2 / n;
-    this.pairInverse = pairInverses(LOW_GROUP_HZ, HIGH_GROUP_HZ, n, sampleRate);
+    let inverses = PAIR_INVERSES.get(sampleRate);
+    if (inverses === undefined) {
+      inverses = pairInverses(LOW_GROUP_HZ, HIGH_GROUP_HZ, n, sampleRate);
+      PAIR_INVERSES.set(sampleRate, inverses);
+    }
+    this.pairInverse = inverses;
   }
 
   private readonly pairInverse: Float64Array;
@@ -233,6 +238,9 @@ export class DtmfBlockAnalyzer {
     return row * 4 + col;
   }
 }
+
+/** Read-only after construction, so shared by every analyzer at that rate (a channel is cheap to open). */
+const PAIR_INVERSES = new Map<number, Float64Array>();
 
 /**
  * For each (row, col) pair, the inverse of the 4×4 Gram matrix of cos/sin at the two nominal
