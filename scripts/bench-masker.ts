@@ -3,10 +3,11 @@
  *   masker                  throughput on speech-like audio with digits, 20 ms chunks, one core
  *   masker_g711             the same through G711Masker (µ-law in and out)
  *   masker_min_lookahead    smallest lookahead leak-free over the leak test set (mask-leak-scan.ts)
- *   masker_state_bytes      per-channel state of a Masker at the default 40 ms lookahead
+ *   masker_state_bytes      per-channel state of a Masker at the default 40 ms lookahead (typed arrays)
+ *   masker_heap_bytes       the same measured on the heap: 2000 maskers, all objects included
  *   masker_speech_masked    share of speech-only audio replaced by the mask tone (fail-closed cost)
  *
- *   npx tsx scripts/bench-masker.ts [--quick]
+ *   node --expose-gc --import tsx scripts/bench-masker.ts [--quick]    (npx tsx works; heap figure noisier)
  * --quick skips the lookahead scan (about 10 s on a busy 2-core machine).
  */
 import { concat, dtmfTone, silence, toInt16 } from '../src/dsp/generator.ts';
@@ -52,6 +53,22 @@ function xRealtime(samples: number, run: () => void, minMs = 1500): number {
   return (reps * samples) / RATE / ((c.user + c.system) / 1e6);
 }
 
+/** Heap growth (JS objects plus typed-array backing stores) per Masker, over `count` live ones. */
+function heapPerMasker(count: number): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const used = () => {
+    gc?.();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  new Masker({ maskTone: '#' }); // shared mask table built outside the measurement
+  const before = used();
+  const keep: Masker[] = [];
+  for (let i = 0; i < count; i++) keep.push(new Masker({ maskTone: '#' }));
+  const after = used();
+  return keep.length ? (after - before) / keep.length : 0;
+}
+
 function main(): void {
   const quick = process.argv.includes('--quick');
   const audio = benchAudio();
@@ -78,6 +95,7 @@ function main(): void {
   );
   if (!quick) emit('masker_min_lookahead', 'ms', minLeakFreeLookaheadMs(5, 40));
   emit('masker_state_bytes', 'bytes', new Masker({ maskTone: '#' }).stateBytes);
+  emit('masker_heap_bytes', 'bytes', heapPerMasker(2000));
   // Talk-off cost: speech alone, how much of it comes out as mask tone.
   const speech = toInt16(speechLike(120_000, 7, -20, RATE));
   const m = new Masker({ maskTone: '#' });

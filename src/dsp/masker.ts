@@ -87,6 +87,7 @@ class MaskCore<T extends SampleArray> {
   private count = 0; // input samples so far = output samples so far
   private readonly markIds: Float64Array; // ring: markIds[n & markMask] === n ⇔ block n is masked
   private readonly markMask: number;
+  private lastMarked = -1; // highest block index marked so far
   private winStart = -1; // output index where the open mask window started, or -1
   private tablePos = 0;
   private windows: MaskWindow[] = [];
@@ -116,10 +117,12 @@ class MaskCore<T extends SampleArray> {
   run(analysis: Int16Array, input: T, out: T): void {
     const n = input.length;
     const b = this.blockSize;
+    // The audio path first: the whole chunk through the delay line. The mask is then laid over it
+    // block by block, each output sample judged with the blocks analysed before its input arrived.
+    this.delay.process(input, out);
     let pos = 0;
     while (pos < n) {
       const m = Math.min(n - pos, b - this.blockFill);
-      this.delay.process(input, pos, out, pos, m);
       this.applyMask(out, pos, m);
       this.count += m;
       if (m === b) {
@@ -155,6 +158,7 @@ class MaskCore<T extends SampleArray> {
     // Ready for a new stream.
     this.count = 0;
     this.blockIndex = 0;
+    this.lastMarked = -1;
     this.markIds.fill(-1);
     this.presence.reset();
   }
@@ -174,6 +178,7 @@ class MaskCore<T extends SampleArray> {
     for (let blk = k - 1 - PRE_PAD_BLOCKS; blk <= k + POST_PAD_BLOCKS; blk++) {
       if (blk >= 0) ids[blk & mask] = blk;
     }
+    this.lastMarked = k + POST_PAD_BLOCKS;
   }
 
   /** Replaces by the mask tone the outputs out[pos..pos+m) whose input blocks are marked. */
@@ -185,6 +190,8 @@ class MaskCore<T extends SampleArray> {
     const table = this.table;
     const period = table.length;
     const base = this.count; // output index of out[pos]
+    // Fast path, nearly always taken: no window open and every marked block already left.
+    if (this.winStart < 0 && base - d >= (this.lastMarked + 1) * b) return;
     let j = base;
     const end = base + m;
     while (j < end) {

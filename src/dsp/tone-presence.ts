@@ -208,20 +208,28 @@ export class TonePresence {
 
   /** Decision over the window [previous block, current block]. */
   private evaluateWindow(curEnergy: number): boolean {
-    const n = 2 * this.blockSize;
-    let low = 0;
-    let high = 0;
+    const pr = this.prevRe, pi = this.prevIm, cr = this.curRe, ci = this.curIm;
+    const rr = this.rotRe, ri = this.rotIm;
+    const mag = this.lastPowers;
+    // |X_window|² = |Y_prev + e^{−jωB}·Y_cur|²: the current block's phase moved back by one block.
     for (let f = 0; f < 8; f++) {
-      // |X_window| = |Y_prev + e^{−jωB}·Y_cur|: the current block's phase is moved back by one block.
-      const re = this.prevRe[f] + this.rotRe[f] * this.curRe[f] - this.rotIm[f] * this.curIm[f];
-      const im = this.prevIm[f] + this.rotRe[f] * this.curIm[f] + this.rotIm[f] * this.curRe[f];
-      // A sine of amplitude A gives |X| ≈ A·n/2, so its power A²/2 is 2|X|²/n².
-      const p = (2 * (re * re + im * im)) / (n * n);
-      this.lastPowers[f] = p;
-      if (f < 4) {
-        if (p > low) low = p;
-      } else if (p > high) high = p;
+      const re = pr[f] + rr[f] * cr[f] - ri[f] * ci[f];
+      const im = pi[f] + rr[f] * ci[f] + ri[f] * cr[f];
+      mag[f] = re * re + im * im;
     }
+    let lowMag = mag[0];
+    if (mag[1] > lowMag) lowMag = mag[1];
+    if (mag[2] > lowMag) lowMag = mag[2];
+    if (mag[3] > lowMag) lowMag = mag[3];
+    let highMag = mag[4];
+    if (mag[5] > highMag) highMag = mag[5];
+    if (mag[6] > highMag) highMag = mag[6];
+    if (mag[7] > highMag) highMag = mag[7];
+    // A sine of amplitude A gives |X| ≈ A·n/2, so its power A²/2 is 2|X|²/n².
+    const n = 2 * this.blockSize;
+    const toPower = 2 / (n * n);
+    const low = lowMag * toPower;
+    const high = highMag * toPower;
     const meanPower = (this.prevEnergy + curEnergy) / n;
     this.lastLowPower = low;
     this.lastHighPower = high;
@@ -236,6 +244,7 @@ export class TonePresence {
    * Figures of the last window evaluated (for calibration and tests): strongest low- and
    * high-group power and their share of the window's power. Zero when the window was skipped.
    */
+  /** |X|² of each of the 8 frequencies (low group first) over the last window evaluated. */
   readonly lastPowers = new Float64Array(8);
   lastLowPower = 0;
   lastHighPower = 0;
