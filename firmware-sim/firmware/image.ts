@@ -10,6 +10,7 @@
  */
 import { createHash, createPublicKey, createPrivateKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export const IMAGE_MAGIC = 'DGFW';
 export const SIGNATURE_MAGIC = 'DGSG';
@@ -39,7 +40,7 @@ const DEV_KEY_DIR = new URL('./dev-keys/', import.meta.url);
 /** The simulator's DEVELOPMENT-ONLY public key: never trusted by a real board. */
 export const DEV_PUBLIC_KEY: string = readFileSync(new URL('DEVELOPMENT-ONLY-ed25519-public.pem', DEV_KEY_DIR), 'utf8');
 /** Path of the DEVELOPMENT-ONLY private key, for scripts and tests that build simulator images. */
-export const DEV_PRIVATE_KEY_PATH: string = new URL('DEVELOPMENT-ONLY-ed25519-private.pem', DEV_KEY_DIR).pathname;
+export const DEV_PRIVATE_KEY_PATH: string = fileURLToPath(new URL('DEVELOPMENT-ONLY-ed25519-private.pem', DEV_KEY_DIR));
 
 export interface ImageInfo {
   model: string;
