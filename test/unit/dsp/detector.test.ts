@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { DtmfDetector, detectDigits, type DetectedDigit } from '../../../src/dsp/detector.ts';
 import { DTMF_KEYS, type DtmfKey } from '../../../src/dsp/dtmf-keys.ts';
-import { concat, dtmfTone, mix, silence, toInt16, whiteNoise, type ToneSpec } from '../../../src/dsp/generator.ts';
+import { concat, dtmfTone, mix, silence, sine, toInt16, whiteNoise, type ToneSpec } from '../../../src/dsp/generator.ts';
+import { dbm0ToPeak } from '../../../src/dsp/levels.ts';
 
 const FS = 8000;
 /** Accuracy of the reported start and end against the real tone edges (measured: ≤ 3 ms). */
@@ -266,6 +267,27 @@ describe('Q.24 noise: 15 dB SNR (signal: both tones; noise: white Gaussian, full
         expect(detectDigits(toInt16(whiteNoise(10_000, level, seed))), `${level} dBm0 seed ${seed}`).toEqual([]);
       }
     }
+  });
+});
+
+describe('signals that are not DTMF digits', () => {
+  const peak = dbm0ToPeak(-10);
+  const pair = (f1: number, f2: number, ms: number) => mix(sine(f1, ms, peak), sine(f2, ms, peak));
+  const cases: [string, Float64Array][] = [
+    ['dial tone 350+440 Hz', pair(350, 440, 2000)],
+    ['ringback 440+480 Hz', pair(440, 480, 2000)],
+    ['busy 480+620 Hz', pair(480, 620, 500)],
+    // SIT (ITU-T E.180 / Telcordia): 913.8 Hz is 2.9% under 941 Hz, 1370.6 Hz 2.6% over 1336 Hz.
+    ['special information tone', concat(sine(913.8, 274, peak), sine(1370.6, 274, peak), sine(1776.7, 380, peak))],
+    ['fax CNG 1100 Hz', sine(1100, 500, peak)],
+    ['fax/modem answer 2100 Hz', sine(2100, 2000, peak)],
+    ['two low-group tones 697+770 Hz', pair(697, 770, 200)],
+    ['two high-group tones 1209+1336 Hz', pair(1209, 1336, 200)],
+    ['three tones 697+770+1209 Hz', mix(pair(697, 770, 200), sine(1209, 200, peak))],
+    ...[697, 770, 852, 941, 1209, 1336, 1477, 1633].map((f): [string, Float64Array] => [`one tone, ${f} Hz`, sine(f, 500, peak)]),
+  ];
+  it.each(cases)('%s gives no digit', (_name, x) => {
+    expect(detectDigits(toInt16(concat(silence(30), x, silence(50))))).toEqual([]);
   });
 });
 
