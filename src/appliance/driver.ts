@@ -72,6 +72,8 @@ export class ApplianceDriver extends EventEmitter {
   #consecutiveFailures = 0;
   #resyncedAtFailures = 0;
   #heartbeatTimer: TimerHandle | undefined;
+  /** When we last sent a NAK (clock ms): see the NAK rules in #onNak. */
+  #lastNakSentAt: number | undefined;
   #lastEventSeq: number | undefined;
   /** True while the handshake of an open runs: its commands may go out, user commands wait. */
   #handshaking = false;
@@ -226,15 +228,24 @@ export class ApplianceDriver extends EventEmitter {
     if (!this.protocol.nakOnDiscard(reason)) return;
     // Tell the board its frame was rejected and never acted on (the seam: NAK a corrupt frame).
     const cmd = this.#inFlight;
+    const hadNakSince = cmd?.nakSentSince ?? false;
     if (cmd) cmd.nakSentSince = true;
+    this.#lastNakSentAt = this.clock.now();
     this.stats.naksSent += 1;
     void this.#write(this.protocol.nakFrame(reason, hint)).catch(() => undefined);
-    // The damaged line looks like the answer to the command in flight. The board does not answer
-    // our NAK (§5), so waiting would only cost a timeout: an idempotent command is resent at
-    // once, and the board answers the repeated line from memory without acting again (§2.3).
-    // A non-idempotent one keeps waiting: its timeout then reports the outcome as unknown.
-    if (cmd && cmd.sentAt !== undefined && cmd.idempotent && (hint.kind === 'ok' || hint.kind === 'err') && hint.seq === cmd.seq && hint.name === cmd.name) {
+    // The damaged line may be the answer to the command in flight, or the board's NAK of it. The
+    // board does not answer our NAK (§5), so waiting would only cost a timeout: an idempotent
+    // command is resent at once (if the board did act, it answers the repeated line from memory
+    // without acting again, §2.3). A non-idempotent one keeps waiting: its timeout then reports
+    // the outcome as unknown. A line that reads as an event, or as about another request, is
+    // not ours to act on.
+    if (!cmd || cmd.sentAt === undefined) return;
+    if (cmd.idempotent && hint.kind !== 'evt' && (hint.seq === undefined || hint.seq === cmd.seq)) {
       this.#attemptFailed(cmd, 'damaged');
+    } else if (!cmd.idempotent && !hadNakSince && hint.kind === 'nak' && hint.seq === cmd.seq && hint.name === cmd.name) {
+      // A damaged NAK that still names our request, and no NAK of ours it could be about
+      // (see #onNak): the board rejected the request, so it was not executed.
+      this.#attemptFailed(cmd, 'nak');
     }
   }
 
@@ -276,9 +287,18 @@ export class ApplianceDriver extends EventEmitter {
   #onNak(frame: Frame): void {
     const cmd = this.#inFlight;
     if (!cmd || cmd.sentAt === undefined) return;
-    // §5: only a NAK echoing the request in flight says it was not executed; any other NAK is
-    // counted and the timeout covers the rest.
-    if (!this.protocol.nakIsFor(frame, cmd.seq, cmd.name)) return;
+    if (!this.protocol.nakIsFor(frame, cmd.seq, cmd.name)) {
+      // §5: a NAK naming another frame is counted, nothing more.
+      if (!this.protocol.nakIsAnonymous(frame)) return;
+      // A NAK of a line the board could not read at all (echo=no). Resending costs an idempotent
+      // command nothing. For another command it must be our request that was rejected: the only
+      // other lines we send are NAKs, so that holds when none of ours can still be on its way
+      // (none since one response timeout before the request went out). Were the NAK about line
+      // noise instead, the repeated line is answered from the board's memory (§2.3).
+      const recentNak = this.#lastNakSentAt !== undefined && this.#lastNakSentAt >= cmd.sentAt - cmd.timeoutMs;
+      if (cmd.idempotent || !recentNak) this.#attemptFailed(cmd, 'nak');
+      return;
+    }
     // The echo in a NAK with reason crc was read from a damaged line and could itself be
     // damaged: if we have sent NAKs of our own since the request, this NAK may be about one of
     // those, and the request may have been carried out. A non-idempotent command then waits for

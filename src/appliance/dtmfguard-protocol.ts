@@ -25,6 +25,7 @@ export function makeDtmfguardProtocol(isIdempotent: (name: string) => boolean): 
     },
     // §5: only a NAK whose seq and name match the request in flight says it was not executed.
     nakIsFor: (nak, seq, name) => nak.seq === seq && nak.name === name && nak.fields.echo !== 'no',
+    nakIsAnonymous: (nak) => nak.fields.echo === 'no',
     // A NAK for a request the board does not know, or a frame that is not a request, will not
     // change on a resend.
     nakIsFinal: (nak) => nak.fields.reason === 'unknown-command' || nak.fields.reason === 'not-request',

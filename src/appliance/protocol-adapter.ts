@@ -17,6 +17,8 @@ export interface ProtocolAdapter {
   nakFrame(reason: string, hint?: FrameHint): Frame;
   /** Whether a NAK from the board is about the request in flight (`seq`, `name`). */
   nakIsFor(nak: Frame, seq: number, name: string): boolean;
+  /** Whether a NAK names no frame at all (the board could not read the rejected line). */
+  nakIsAnonymous(nak: Frame): boolean;
   /** Whether a NAK about our request means a resend cannot help (unknown command, ...). */
   nakIsFinal(nak: Frame): boolean;
   /** Code, symbol, text and offending field of an error response. */

@@ -210,27 +210,57 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(!r.ok && r.error.reason).toBe('timeout');
   });
 
-  it('fails at once with DG1212 on a NAK unknown-command, and waits for the timeout on a NAK without an echo', async () => {
+  it('fails at once with DG1212 on a NAK unknown-command', async () => {
     const board = new ScriptedBoard(
-      okScript({
-        GET_NEW_THING: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'unknown-command', echo: 'yes' } }),
-        GET_SPAN: () => ({ kind: 'nak', seq: 0, name: 'FRAME', fields: { reason: 'syntax', echo: 'no' } }),
-      }),
+      okScript({ GET_NEW_THING: (req) => ({ kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'unknown-command', echo: 'yes' } }) }),
     );
-    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+    const { driver, clock } = setup(board);
     await start(driver, clock);
     const r = await settled(driver.request('GET_NEW_THING'));
     expect(!r.ok && r.error.message).toMatch(/^DG1212: board does not accept GET_NEW_THING \d+ \(NAK unknown-command\)/);
     expect(board.requests('GET_NEW_THING')).toHaveLength(1);
-    // A NAK that does not name our request proves nothing: only the timeout leads to a resend.
+  });
+
+  it('resends at once on a NAK that names no frame (echo=no), unless a NAK of ours may be what it rejects', async () => {
+    // Named fixture: the board's NAK of a line it could not read at all.
+    const anonymousNak = { kind: 'nak' as const, seq: 0, name: 'FRAME', fields: { reason: 'syntax', echo: 'no' } };
+    let firstCommit = true;
+    const board = new ScriptedBoard(
+      okScript({
+        GET_SPAN: (req) => (board.requests('GET_SPAN').length === 1 ? anonymousNak : ok(req)),
+        COMMIT_CONFIG: (req) => {
+          if (!firstCommit) return ok(req);
+          firstCommit = false;
+          return anonymousNak;
+        },
+      }),
+    );
+    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+    await start(driver, clock);
+    // Idempotent: resent without waiting.
     const span = settled(driver.request('GET_SPAN'));
-    await clock.advance(999);
-    expect(board.requests('GET_SPAN')).toHaveLength(1);
-    await clock.advance(1);
+    await clock.advance(0);
+    expect((await span).ok).toBe(true);
     expect(board.requests('GET_SPAN')).toHaveLength(2);
-    await clock.advance(2000);
-    expect((await span).ok).toBe(false);
-    expect(driver.stats.naksReceived).toBe(4);
+    // Non-idempotent, and we have sent no NAK lately: the rejected line can only be our request.
+    const commit = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(0);
+    expect((await commit).ok).toBe(true);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(2);
+    // Non-idempotent right after we NAKed a damaged event: the anonymous NAK may be about our
+    // NAK, so the command waits for its own answer (here: none, so it times out, not resent).
+    firstCommit = true;
+    board.script = okScript({ COMMIT_CONFIG: () => anonymousNak });
+    board.send(Buffer.from('EVT 9 ALARM span=1 *00000000\r\n')); // named fixture: an event with a wrong CRC
+    await clock.advance(0);
+    expect(driver.stats.naksSent).toBe(1);
+    const third = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(999);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(3);
+    await clock.advance(1);
+    const r = await third;
+    expect(!r.ok && r.error.reason).toBe('timeout');
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(3);
   });
 
   it('reports a board error response as DG1205 with the board code, and is not retried', async () => {
