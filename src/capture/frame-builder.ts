@@ -5,33 +5,15 @@
  * (the reader does not check them, as offloaded captures have none).
  */
 import { ETHERTYPE, LINKTYPE } from './link-types.ts';
+import { ipv4Bytes, ipv6Bytes } from './ip-address.ts';
+
+export { ipv4Bytes, ipv6Bytes };
 
 export interface UdpEndpoints {
   src: string;
   srcPort: number;
   dst: string;
   dstPort: number;
-}
-
-export function ipv4Bytes(a: string): Uint8Array {
-  const parts = a.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`bad IPv4 address ${a}`);
-  return Uint8Array.from(parts);
-}
-
-export function ipv6Bytes(a: string): Uint8Array {
-  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-  const fill = tail === undefined ? 0 : 8 - h.length - t.length;
-  const words = [...h, ...Array<string>(fill).fill('0'), ...t].map((w) => Number.parseInt(w, 16));
-  if (words.length !== 8 || words.some((w) => !(w >= 0 && w <= 0xffff))) throw new RangeError(`bad IPv6 address ${a}`);
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
 }
 
 export function udpSegment(e: UdpEndpoints, payload: Uint8Array): Uint8Array {

@@ -19,8 +19,8 @@ export interface DedupedEvent {
   volume: number;
   /** False when no end packet was seen (lost, or the capture stopped mid-event). */
   endSeen: boolean;
-  /** Capture time of the first packet seen for the event. */
-  firstSeenNs: bigint;
+  /** Capture time of the first packet seen for the event, milliseconds since the Unix epoch. */
+  firstSeenMs: number;
   /** Packets of this event up to the first end packet (later end repeats count in `repeats`). */
   packets: number;
 }
@@ -59,7 +59,7 @@ export class EventDeduplicator {
       } else {
         if (o && !o.emitted) this.emit(o, out);
         s = { event: e.event, digit: eventToKey(e.event), timestamp: extTs, duration: e.duration, volume: e.volume,
-          endSeen: false, firstSeenNs: captureNs, packets: 1, emitted: false };
+          endSeen: false, firstSeenMs: Number(captureNs / 1000n) / 1000, packets: 1, emitted: false };
       }
       this.byKey.set(key, s);
       this.open = s;

@@ -12,6 +12,7 @@
  */
 import type { G711Codec } from '../dsp/g711.ts';
 import type { UdpDatagram } from '../capture/udp.ts';
+import { formatIpv6, ipv6Bytes } from '../capture/ip-address.ts';
 import { AudioReassembler, type AudioChunk } from './audio-reassembler.ts';
 import { EventDeduplicator, type DedupedEvent } from './event-deduplicator.ts';
 import { looksLikeRtp, parseRtp, type RtpPacket } from './packet.ts';
@@ -57,8 +58,9 @@ export interface StreamReport {
   events: number;
   eventRepeats: number;
   malformedEvents: number;
-  firstNs: bigint;
-  lastNs: bigint;
+  /** Capture time of the first and last packet, milliseconds since the Unix epoch (a number, so reports serialise to JSON). */
+  firstMs: number;
+  lastMs: number;
 }
 
 export interface StreamTrackerOptions {
@@ -206,8 +208,8 @@ export class StreamTracker {
         events: s.eventCount,
         eventRepeats: s.events.repeats,
         malformedEvents: s.malformedEvents,
-        firstNs: s.firstNs,
-        lastNs: s.lastNs,
+        firstMs: nsToMs(s.firstNs),
+        lastMs: nsToMs(s.lastNs),
       };
     });
   }
@@ -259,20 +261,36 @@ export class StreamTracker {
 
   private eventOut(s: Stream, e: DedupedEvent): TrackerOutput {
     s.eventCount++;
+    // Timeline position from RTP timestamps (what a recorder would play), not capture arrival time.
     const startMs = ((e.timestamp - (s.baseTs ?? e.timestamp)) / CLOCK_RATE) * 1000;
     return { kind: 'event', stream: s.id, ...e, rtpTimestamp: e.timestamp % 2 ** 32, startMs, endMs: startMs + (e.duration / CLOCK_RATE) * 1000 };
   }
 
   private learnSdp(payload: Uint8Array): void {
+    // The SDP address must match how decodeUdp prints addresses (RFC 5952 form for IPv6).
     this.sipMessages++;
     const body = sipSdpBody(payload);
     if (!body) return;
     for (const m of parseSdp(body)) {
       if (!m.address) continue;
+      const address = canonicalAddress(m.address);
       this.sdpMedia++;
       const map = new Map<number, PayloadKind>();
       for (const p of m.payloadTypes) map.set(p.pt, p.kind);
-      this.sdpByDest.set(`${m.address}|${m.port}`, map);
+      this.sdpByDest.set(`${address}|${m.port}`, map);
     }
+  }
+}
+
+function nsToMs(ns: bigint): number {
+  return Number(ns / 1000n) / 1000;
+}
+
+function canonicalAddress(a: string): string {
+  if (!a.includes(':')) return a;
+  try {
+    return formatIpv6(ipv6Bytes(a), 0);
+  } catch {
+    return a;
   }
 }

@@ -49,6 +49,13 @@ describe('IPv4, IPv6, UDP', () => {
     ]) expect(formatIpv6(ipv6Bytes(a), 0)).toBe(want);
   });
 
+  it('parses IPv6 text forms and rejects malformed ones', () => {
+    expect(formatIpv6(ipv6Bytes('2001:DB8:0000::0001'), 0)).toBe('2001:db8::1');
+    for (const bad of ['1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', '1x::', '1:2:3:4::5:6:7:8', ':']) {
+      expect(() => ipv6Bytes(bad), bad).toThrow(RangeError);
+    }
+  });
+
   it.each([
     ['an IPv4 header shorter than 20 bytes', () => parseIpv4(IPV4_UDP_HI_PADDED.subarray(0, 19)), 'truncated IPv4 header'],
     ['IHL below 5', () => parseIpv4(Uint8Array.from(IPV4_UDP_HI_PADDED).fill(0x44, 0, 1)), 'malformed IPv4 header'],

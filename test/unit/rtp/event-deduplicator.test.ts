@@ -41,8 +41,8 @@ describe('EventDeduplicator', () => {
   it('emits a press that was still open at the end of the capture on flush', () => {
     const d = new EventDeduplicator();
     const out: DedupedEvent[] = [];
-    d.push(0, { event: 12, end: false, volume: 10, duration: 400 }, 5n, out);
+    d.push(0, { event: 12, end: false, volume: 10, duration: 400 }, 1_700_000_000_123_456_789n, out);
     d.flush(out);
-    expect(out).toEqual([expect.objectContaining({ digit: 'A', endSeen: false, firstSeenNs: 5n })]);
+    expect(out).toEqual([expect.objectContaining({ digit: 'A', endSeen: false, firstSeenMs: 1_700_000_000_123.456 })]);
   });
 });

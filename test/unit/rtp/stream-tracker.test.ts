@@ -84,6 +84,17 @@ describe('StreamTracker', () => {
     expect(t.reports()[0]).toMatchObject({ foundBy: 'sdp', otherPackets: 1 }); // PT 101 is Opus here, not an event
   });
 
+  it('matches an SDP IPv6 address written in a non-canonical form (RFC 5952)', () => {
+    const sdp = Buffer.from(['SIP/2.0 200 OK', 'Content-Type: application/sdp', '', 'v=0', 'c=IN IP6 2001:DB8:0:0::0007',
+      'm=audio 20000 RTP/AVP 96', 'a=rtpmap:96 telephone-event/8000', ''].join('\r\n'));
+    const t = new StreamTracker();
+    t.push({ src: '2001:db8::7', srcPort: 5060, dst: '2001:db8::1', dstPort: 5060, payload: sdp }, 0n);
+    const flow6 = { src: '2001:db8::1', srcPort: 40000, dst: '2001:db8::7', dstPort: 20000 };
+    const out = runAll(t, [rtp(1, 0, 96, serializeTelephoneEvent({ event: 0, end: true, volume: 5, duration: 800 }))], flow6);
+    expect(out.map((o) => o.kind === 'event' && o.digit)).toEqual(['0']);
+    expect(t.reports()[0]).toMatchObject({ foundBy: 'sdp', label: '[2001:db8::1]:40000 > [2001:db8::7]:20000 ssrc 0x11223344' });
+  });
+
   it('accepts a single packet on an --rtp-port and a custom --event-pt', () => {
     const t = new StreamTracker({ rtpPorts: [20000], eventPt: 120 });
     const out = runAll(t, [rtp(7, 0, 120, serializeTelephoneEvent({ event: 10, end: true, volume: 5, duration: 800 }))]);
