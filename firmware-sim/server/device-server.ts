@@ -15,6 +15,9 @@ import type { Board, BoardEvent } from '../board/board.ts';
 import { BoardError } from '../board/board-error.ts';
 import { HANDLERS, type HandlerContext } from './handlers.ts';
 
+/** Unsent bytes beyond which events are dropped rather than queued: a few hundred events. */
+export const EVENT_BACKLOG_BYTES = 32 * 1024;
+
 export interface DeviceServerOptions {
   /** Silence between answering REBOOT/FW_ACTIVATE and the BOOT event. A real board takes seconds; 1 s keeps demos brisk. */
   rebootDelayMs?: number;
@@ -162,7 +165,9 @@ export class DeviceServer {
     if (e.name === 'BOOT') this.eventSeq = 0;
     const seq = this.eventSeq;
     this.eventSeq = (this.eventSeq + 1) & MAX_SEQ;
-    if (!this.stream || this.rebooting) {
+    // With nobody reading (a pty whose host closed it fills up, then socat stops reading us),
+    // events would queue in memory without limit: past EVENT_BACKLOG_BYTES they are dropped.
+    if (!this.stream || this.rebooting || this.stream.writableLength > EVENT_BACKLOG_BYTES) {
       this.stats.eventsDropped++;
       return;
     }

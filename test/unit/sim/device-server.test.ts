@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { loadProfile, shippedProfilePath } from '../../../hardware-profiles/schema.ts';
 import { createBoard } from '../../../firmware-sim/board/create-board.ts';
 import { ManualBoardClock } from '../../../firmware-sim/board/clock.ts';
-import { DeviceServer } from '../../../firmware-sim/server/device-server.ts';
+import { DeviceServer, EVENT_BACKLOG_BYTES } from '../../../firmware-sim/server/device-server.ts';
 import { buildImage, DEV_PRIVATE_KEY_PATH } from '../../../firmware-sim/firmware/index.ts';
 import { COMMANDS, ERR_FIELDS, EVENTS, NAK_FIELDS } from '../../../src/protocol/commands.ts';
 import { crcHex, encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
@@ -179,6 +179,18 @@ describe('device server: events', () => {
     const host2 = new TestHost(server);
     board.setAlarm(1, 'ais', true);
     expect((await host2.waitFor((f) => f.name === 'ALARM')).seq).toBe(alarm.seq + 2); // the gap tells the host it missed one
+  });
+
+  it('drops events instead of queueing them without limit when nobody reads the line', async () => {
+    const { board, server } = setup();
+    const { Duplex } = await import('node:stream');
+    // A line whose far end never reads: writes are accepted but never complete.
+    const stuck = new Duplex({ read() {}, write(_c, _e, _cb) {} });
+    server.attach(stuck);
+    for (let i = 0; i < 2000; i++) board.setAlarm(1, 'rai', i % 2 === 0);
+    expect(stuck.writableLength).toBeLessThan(EVENT_BACKLOG_BYTES + 200);
+    expect(server.stats.eventsDropped).toBeGreaterThan(1000);
+    expect(server.stats.eventsSent + server.stats.eventsDropped).toBe(2000);
   });
 
   it('REBOOT: answers, goes deaf, then BOOT is event 0 and staged configuration is gone', async () => {
