@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { killGroup, SIM_BIN, startSim, stopSim, WireHost } from './wire-host.ts';
 
 /** The simulator behind raw TCP on loopback, as a console server (ser2net) would serve a board. */
@@ -68,5 +71,22 @@ describe('dtmfguard-sim --tcp', () => {
     expect(badProfile.status).toBe(2);
     expect(badProfile.stderr.trim().split('\n')).toHaveLength(1);
     expect(badProfile.stderr).toMatch(/^DG3001: cannot read hardware profile/);
+  });
+
+  it('--pty refuses what it cannot do safely: no socat (DG5001), a path socat would misread (DG5003), a real file (DG5004)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dg-sim-usage-'));
+    try {
+      const noSocat = spawnSync(process.execPath, [SIM_BIN, '--pty', join(dir, 'tty')], { encoding: 'utf8', env: { ...process.env, PATH: dir } });
+      expect([noSocat.status, noSocat.stderr.trim()]).toEqual([2, 'DG5001: socat is not installed; install it (apt-get install socat) to use --pty, or use --tcp']);
+      const comma = spawnSync(process.execPath, [SIM_BIN, '--pty', join(dir, 'a,b')], { encoding: 'utf8' });
+      expect([comma.status, comma.stderr]).toEqual([2, expect.stringMatching(/^DG5003: /)]);
+      const file = join(dir, 'precious');
+      writeFileSync(file, 'not a device');
+      const clobber = spawnSync(process.execPath, [SIM_BIN, '--pty', file], { encoding: 'utf8' });
+      expect([clobber.status, clobber.stderr]).toEqual([2, expect.stringMatching(/^DG5004: .*precious exists and is not a symbolic link/)]);
+      expect(readFileSync(file, 'utf8')).toBe('not a device');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
