@@ -44,6 +44,9 @@ export interface DetectorOptions {
    * other tone's leakage: defaults 4 dB (low) and 5 dB (high). */
   minLowDominanceDb?: number;
   minHighDominanceDb?: number;
+  /** Valid 10 ms blocks a digit needs. Default 3 (see MIN_VALID_BLOCKS). A more sensitive
+   * "attacker" receiver (the verifier's) may lower it with minDurationMs to find shorter bursts. */
+  minValidBlocks?: number;
 }
 
 /** A digit the detector is following but has not reported yet (for the masker's early warning). */
@@ -58,7 +61,7 @@ export interface PendingDigit {
 /** Bad blocks that end a digit: more than a 10 ms gap can spoil, no more than a 40 ms pause fills. */
 const END_AFTER_BAD_BLOCKS = 3;
 /** Valid blocks a digit needs: a 40 ms tone always fills 3 whole 10 ms blocks. */
-const MIN_VALID_BLOCKS = 3;
+export const MIN_VALID_BLOCKS = 3;
 
 export class DtmfDetector {
   readonly sampleRate: number;
@@ -69,6 +72,7 @@ export class DtmfDetector {
   private readonly maxTwistHigh: number;
   private readonly maxTwistLow: number;
   private readonly minPurity: number;
+  private readonly minValidBlocks: number;
   private readonly minLowDominance: number;
   private readonly minHighDominance: number;
   /** e^(−jω·N) per tone: the phase step of an on-frequency tone from one block to the next. */
@@ -139,6 +143,7 @@ export class DtmfDetector {
     this.maxTwistHigh = 10 ** ((opts.maxTwistHighDb ?? 6) / 10);
     this.maxTwistLow = 10 ** (-(opts.maxTwistLowDb ?? 10) / 10);
     this.minPurity = opts.minPurity ?? 0.4;
+    this.minValidBlocks = Math.max(2, Math.round(opts.minValidBlocks ?? MIN_VALID_BLOCKS));
     this.minLowDominance = 10 ** ((opts.minLowDominanceDb ?? 4) / 10);
     this.minHighDominance = 10 ** ((opts.minHighDominanceDb ?? 5) / 10);
     const step = (freqs: Float64Array): Float64Array => {
@@ -202,7 +207,7 @@ export class DtmfDetector {
     return {
       digit: DTMF_KEYS[this.runKey],
       startSample: this.runFirst * this.blockSize,
-      confirmed: this.validCount >= MIN_VALID_BLOCKS,
+      confirmed: this.validCount >= this.minValidBlocks,
     };
   }
 
@@ -346,7 +351,7 @@ export class DtmfDetector {
   private closeRun(out: DetectedDigit[]): void {
     const key = this.runKey;
     this.runKey = NO_KEY;
-    if (this.validCount < MIN_VALID_BLOCKS || this.pairs < 1) return;
+    if (this.validCount < this.minValidBlocks || this.pairs < 1) return;
     const row = this.runRow;
     const col = this.runCol;
     const lowDev = this.deviation(this.accLowRe, this.accLowIm, this.lowStep, row, this.analyzer.low.freqs[row]);

@@ -342,6 +342,13 @@ describe('DtmfDetector API', () => {
     }
   });
 
+  it('can be made more sensitive (a verifier\'s "attacker" receiver) through its options', () => {
+    const x = toInt16(concat(silence(40), dtmfTone({ key: '3', durationMs: 22 }), silence(60), dtmfTone({ key: '6', durationMs: 100, levelDbm0: -45 }), silence(60)));
+    expect(detectDigits(x)).toEqual([]);
+    const keen = new DtmfDetector({ minValidBlocks: 2, minDurationMs: 15, blockTests: { minToneDbm0: -50 } });
+    expect([...keen.process(x), ...keen.flush()].map((d) => d.digit)).toEqual(['3', '6']);
+  });
+
   it('refuses a sample rate it cannot work at', () => {
     expect(() => new DtmfDetector({ sampleRate: 4000 })).toThrow(RangeError);
   });
