@@ -21,7 +21,10 @@ export const NO_KEY = -1;
  *   blocks, so "end the digit after 3 bad blocks" bridges the first and always honours the second;
  * - the bin is 100 Hz wide: the other group's tone (≥ 268 Hz away) leaks in at ≤ −20 dB, and the
  *   ±50 Hz range of the block-to-block phase step covers the ±1.5% and ±3.5% deviations of every
- *   tone except 1477 Hz and 1633 Hz at +-3.5%, which the energy tests below reject instead.
+ *   tone except 1477 Hz and 1633 Hz at ±3.5% (52 and 57 Hz), which alias to 3.3% and 2.6% and
+ *   which the purity test rejects as well (such a tone keeps ≤ 38% of its energy in the bin).
+ * Why not spandsp's 102-sample blocks: at that length a 23 ms burst can leave two valid blocks and
+ * a 40 ms tone only two whole ones, so duration could not be judged with any margin.
  */
 export const BLOCK_MS = 10;
 
