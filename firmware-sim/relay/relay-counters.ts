@@ -30,7 +30,7 @@ export interface RelayCounters {
   passedThrough: number;
   /** Audio packets dropped because their SSRC switched codec mid-stream. */
   codecChanges: number;
-  /** Send errors reported by the socket. */
+  /** Socket errors: a peer refusing datagrams (ICMP port unreachable), a failed send. */
   sendErrors: number;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The simulator's SIP/RTP edge data plane on real UDP sockets: the caller's RTP comes in on
  * `listen`, leaves toward the agent on `forward`, masked in secure mode, and the same datagrams go
- * to `mirror` (the recorder's or the verifier's port). One socket receives and sends, so the agent
- * sees the relay's listen port as the source.
+ * to `mirror` (the recorder's or the verifier's port). Like a media relay's two legs, the agent
+ * side gets its packets from a socket of its own (on the listen address, an ephemeral port),
+ * connected to `forward`; the mirror gets its own connected socket too. A connected socket sends
+ * without an address lookup per datagram, which is most of what sending costs in Node.
  *
  *   datagram → parseRtp → per-SSRC RtpStream (reorder → G711Masker → event rewrite) → forward + mirror
  */
@@ -102,22 +104,21 @@ export class RtpRelay extends EventEmitter {
   private readonly idleTimeoutMs: number;
   private readonly eventPts: Set<number> | undefined;
   private readonly clock: RelayClock;
-  private readonly createMasker: MaskerFactory | undefined;
+  private readonly masker: MaskerFactory;
 
   private secureOn: boolean;
   private socket: Socket | undefined;
+  private forwardSocket: Socket | undefined;
+  private mirrorSocket: Socket | undefined;
   private forwardTo: ResolvedAddress | undefined;
   private mirrorTo: ResolvedAddress | undefined;
   private bound: UdpAddress | undefined;
-  private masker: MaskerFactory | undefined;
   private readonly streams = new Map<number, RtpStream>();
   private readonly timers = new Map<number, { handle: unknown; at: number }>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly counters = newRelayCounters();
   private readonly latencies = new Float64Array(LATENCY_WINDOW);
   private latencyCount = 0;
-  private inFlight = 0;
-  private drained: (() => void) | undefined;
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -136,13 +137,12 @@ export class RtpRelay extends EventEmitter {
     this.eventPts = opts.eventPayloadTypes ? new Set(opts.eventPayloadTypes) : undefined;
     this.secureOn = opts.secure ?? false;
     this.clock = opts.clock ?? relaySystemClock;
-    this.createMasker = opts.createMasker;
+    this.masker = opts.createMasker ?? boardMasker;
   }
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
   async start(): Promise<UdpAddress> {
     if (this.socket) throw new Error('relay already started');
-    this.masker = this.createMasker ?? boardMasker;
     const listen = await resolveUdpAddress(this.listenAddr, '--listen');
     this.forwardTo = await resolveUdpAddress(this.forwardAddr, '--forward');
     this.mirrorTo = this.mirrorAddr ? await resolveUdpAddress(this.mirrorAddr, '--mirror') : undefined;
@@ -163,7 +163,12 @@ export class RtpRelay extends EventEmitter {
       });
     });
     socket.on('message', (msg) => this.onDatagram(msg));
-    socket.on('error', (err) => this.emit('error', err));
+    socket.on('error', (err) => (this.listenerCount('error') > 0 ? this.emit('error', err) : this.counters.sendErrors++));
+    this.forwardSocket = await connectedSocket(listen, this.forwardTo);
+    this.mirrorSocket = this.mirrorTo ? await connectedSocket(listen, this.mirrorTo) : undefined;
+    // A connected socket reports the peer's ICMP port-unreachable as an error on a later send: a
+    // recorder restarting must not stop the call, so these are counted, not raised.
+    for (const s of [this.forwardSocket, this.mirrorSocket]) s?.on('error', () => this.counters.sendErrors++);
     this.socket = socket;
     const a = socket.address();
     this.bound = { host: a.address, port: a.port };
@@ -181,9 +186,14 @@ export class RtpRelay extends EventEmitter {
       this.clearTimer(ssrc);
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    // Sends are handed to the kernel synchronously when its buffer has room; give the rare queued
+    // one a turn of the event loop before the sockets close.
+    await new Promise((resolve) => setImmediate(resolve));
     this.socket = undefined;
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    for (const s of [socket, this.forwardSocket, this.mirrorSocket]) {
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    this.forwardSocket = this.mirrorSocket = undefined;
   }
 
   address(): UdpAddress | undefined {
@@ -256,7 +266,7 @@ export class RtpRelay extends EventEmitter {
           jitterMs: this.jitterMs,
           eventHangoverMs: this.eventHangoverMs,
           maxGapMs: this.maxGapMs,
-          createMasker: this.masker!,
+          createMasker: this.masker,
         },
         {
           isSecure: () => this.secureOn,
@@ -294,24 +304,14 @@ export class RtpRelay extends EventEmitter {
   }
 
   private send(datagram: Uint8Array, arrivedAt: number): void {
-    const socket = this.socket;
-    if (!socket) return;
-    const lat = this.clock.now() - arrivedAt;
-    this.latencies[this.latencyCount++ % LATENCY_WINDOW] = lat;
-    const done = (err: Error | null) => {
-      if (err) this.counters.sendErrors++;
-      if (--this.inFlight === 0 && this.drained) {
-        const d = this.drained;
-        this.drained = undefined;
-        d();
-      }
-    };
-    this.inFlight++;
-    socket.send(datagram, this.forwardTo!.port, this.forwardTo!.host, done);
+    const fwd = this.forwardSocket;
+    if (!fwd) return;
+    this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
+    // No callback: with one, Node schedules a tick per datagram. Failures are counted (sendErrors).
+    fwd.send(datagram);
     this.counters.forwarded++;
-    if (this.mirrorTo) {
-      this.inFlight++;
-      socket.send(datagram, this.mirrorTo.port, this.mirrorTo.host, done);
+    if (this.mirrorSocket) {
+      this.mirrorSocket.send(datagram);
       this.counters.mirrored++;
     }
   }
@@ -325,6 +325,21 @@ export class RtpRelay extends EventEmitter {
       }
     }
   }
+}
+
+/** A UDP socket on the listen address's interface, connected to `to`. */
+async function connectedSocket(from: ResolvedAddress, to: ResolvedAddress): Promise<Socket> {
+  const s = createSocket({ type: from.family === 6 ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(0, from.host, () => {
+      s.connect(to.port, to.host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+  });
+  return s;
 }
 
 /** The board's masker, codewords in and out (src/dsp/masker.ts). */

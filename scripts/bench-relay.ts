@@ -1,0 +1,107 @@
+/**
+ * RTP relay capacity and added delay (issue 4): how many concurrent 20 ms G.711 streams one relay
+ * process carries in secure mode with no late, lost or duplicated packet, and the delay it adds
+ * (the lookahead is the floor: 40 ms here).
+ *
+ * This process runs the relays (one RtpRelay, one socket, per caller stream, as the `relay`
+ * command does) and nothing else; the callers and the agent side run in a forked child
+ * (scripts/relay-load.ts), so the relay's core is not shared with the load it is measured under.
+ * The stream count steps up until a step fails: a late/lost/duplicated or missing packet, or a p99
+ * added delay past the lookahead + 10 ms (the relay no longer keeping up).
+ *
+ * Prints JSON lines: relay_streams_per_core (streams), relay_added_latency_median and
+ * relay_added_latency_p99 (ms, end to end on loopback, at the largest passing step), and
+ * relay_cpu_per_stream (% of one core per stream at that step). Per-step details go to stderr.
+ *
+ * Usage: npx tsx scripts/bench-relay.ts [max-streams=3000] [seconds-per-step=4]
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { RtpRelay } from '../firmware-sim/relay/rtp-relay.ts';
+
+const maxStreams = Number(process.argv[2] ?? 3000);
+const stepSeconds = Number(process.argv[3] ?? 4);
+const LOOKAHEAD_MS = 40;
+const STEPS = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000].filter((n) => n <= maxStreams);
+
+interface LoadResult {
+  event: 'result';
+  sent: number;
+  received: number;
+  median: number;
+  p99: number;
+  max: number;
+  maxSendLag: number;
+}
+
+const child = fork(join(import.meta.dirname, 'relay-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const messages: Array<(m: unknown) => void> = [];
+child.on('message', (m) => messages.shift()?.(m));
+const nextMessage = <T>() => new Promise<T>((r) => messages.push(r as (m: unknown) => void));
+
+const { sinkPort } = await nextMessage<{ sinkPort: number }>();
+
+interface Step {
+  streams: number;
+  ok: boolean;
+  median: number;
+  p99: number;
+  cpu: number;
+  why: string;
+}
+
+async function step(n: number): Promise<Step> {
+  const relays = Array.from({ length: n }, () => new RtpRelay({ listen: '127.0.0.1:0', forward: `127.0.0.1:${sinkPort}`, secure: true, lookaheadMs: LOOKAHEAD_MS, maskTone: '#' }));
+  const ports = [];
+  for (const r of relays) ports.push((await r.start()).port);
+  const done = nextMessage<LoadResult>();
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  child.send({ cmd: 'run', ports, durationMs: stepSeconds * 1000, ssrcBase: 0x10000000 });
+  const res = await done;
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1000 / (performance.now() - wall0);
+  let late = 0;
+  let lost = 0;
+  let dup = 0;
+  let masked = 0;
+  for (const r of relays) {
+    const s = r.stats();
+    late += s.late;
+    lost += s.lost;
+    dup += s.duplicates;
+    masked += s.audioMasked;
+  }
+  await Promise.all(relays.map((r) => r.stop()));
+  const problems = [
+    late && `${late} late`,
+    lost && `${lost} lost`,
+    dup && `${dup} duplicated`,
+    res.received !== res.sent && `${res.sent - res.received} not received`,
+    !(res.p99 < LOOKAHEAD_MS + 10) && `p99 ${res.p99.toFixed(1)} ms`,
+  ].filter(Boolean);
+  const s: Step = { streams: n, ok: problems.length === 0, median: res.median, p99: res.p99, cpu, why: problems.join(', ') };
+  process.stderr.write(
+    `relay bench: ${n} streams: ${res.sent} sent, ${res.received} received, ${masked} masked packets, ` +
+      `added delay median ${res.median.toFixed(2)} ms p99 ${res.p99.toFixed(2)} ms max ${res.max.toFixed(1)} ms, ` +
+      `relay CPU ${(cpu * 100).toFixed(0)}% of a core, sender lag ≤ ${res.maxSendLag.toFixed(1)} ms: ${s.ok ? 'ok' : s.why}\n`,
+  );
+  return s;
+}
+
+let best: Step | undefined;
+for (const n of STEPS) {
+  const s = await step(n);
+  if (!s.ok) break;
+  best = s;
+}
+child.send({ cmd: 'exit' });
+
+const fig = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ name, unit, value: Number(value.toFixed(3)), ...extra })}\n`);
+fig('relay_streams_per_core', 'streams', best?.streams ?? 0, { lookahead_ms: LOOKAHEAD_MS, ptime_ms: 20, codec: 'PCMA', secure: true, reference: 'target', reference_value: 1000 });
+if (best) {
+  fig('relay_added_latency_median', 'ms', best.median, { streams: best.streams, lookahead_ms: LOOKAHEAD_MS });
+  fig('relay_added_latency_p99', 'ms', best.p99, { streams: best.streams, lookahead_ms: LOOKAHEAD_MS, reference: 'target', reference_value: LOOKAHEAD_MS + 1 });
+  fig('relay_cpu_per_stream', 'percent_core', (best.cpu * 100) / best.streams, { streams: best.streams });
+}
