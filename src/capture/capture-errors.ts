@@ -23,6 +23,8 @@ export const CAPTURE_CODES = {
   unknownInterface: 'DG6007',
   /** The input stream itself failed (I/O error). */
   readFailed: 'DG6008',
+  /** Live capture could not start (no tcpdump, no such interface, no permission, bad filter). */
+  liveCaptureFailed: 'DG6009',
 } as const;
 
 export function captureError(code: string, message: string): DgError {
