@@ -134,16 +134,14 @@ export class DtmfBlockAnalyzer {
   }
 
   private readonly pairInverse: Float64Array;
-  private readonly zl = new Float64Array(2);
-  private readonly zh = new Float64Array(2);
 
   /**
    * Least-squares fit of p_l·cos ω_l n + q_l·sin ω_l n + p_h·cos ω_h n + q_h·sin ω_h n to the block:
    * the bins are the projections on those four functions, so θ = G⁻¹·m with G their Gram matrix.
    */
   private fitPair(row: number, col: number): void {
-    const zl = this.zl;
-    const zh = this.zh;
+    const zl = PHASOR_LOW;
+    const zh = PHASOR_HIGH;
     this.low.phasor(row, zl);
     this.high.phasor(col, zh);
     // m = [Σx·cos ω_l n, Σx·sin ω_l n, Σx·cos ω_h n, Σx·sin ω_h n]; X = Σx·e^(−jωn) = Σx·cos − j·Σx·sin.
@@ -241,6 +239,10 @@ export class DtmfBlockAnalyzer {
     return row * 4 + col;
   }
 }
+
+/** Scratch for fitPair: analysis is synchronous, so one pair serves every analyzer. */
+const PHASOR_LOW = new Float64Array(2);
+const PHASOR_HIGH = new Float64Array(2);
 
 /** Read-only after construction, so shared by every analyzer at that rate (a channel is cheap to open). */
 const PAIR_INVERSES = new Map<number, Float64Array>();

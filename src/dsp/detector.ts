@@ -66,6 +66,9 @@ const END_AFTER_BAD_BLOCKS = 3;
 /** Valid blocks a digit needs: a 40 ms tone always fills 3 whole 10 ms blocks. */
 export const MIN_VALID_BLOCKS = 3;
 
+/** e^(−jωN) tables by frequencies, block and rate; read-only once built, shared by all channels. */
+const PHASE_STEPS = new Map<string, Float64Array>();
+
 export class DtmfDetector {
   readonly sampleRate: number;
   readonly blockSize: number;
@@ -150,11 +153,16 @@ export class DtmfDetector {
     this.minLowDominance = 10 ** ((opts.minLowDominanceDb ?? 4) / 10);
     this.minHighDominance = 10 ** ((opts.minHighDominanceDb ?? 5) / 10);
     const step = (freqs: Float64Array): Float64Array => {
-      const out = new Float64Array(8);
-      for (let i = 0; i < 4; i++) {
-        const wn = (2 * Math.PI * freqs[i] * this.blockSize) / this.sampleRate;
-        out[2 * i] = Math.cos(wn);
-        out[2 * i + 1] = -Math.sin(wn);
+      const key = `${freqs.join(',')}|${this.blockSize}|${this.sampleRate}`;
+      let out = PHASE_STEPS.get(key);
+      if (out === undefined) {
+        out = new Float64Array(8);
+        for (let i = 0; i < 4; i++) {
+          const wn = (2 * Math.PI * freqs[i] * this.blockSize) / this.sampleRate;
+          out[2 * i] = Math.cos(wn);
+          out[2 * i + 1] = -Math.sin(wn);
+        }
+        PHASE_STEPS.set(key, out);
       }
       return out;
     };

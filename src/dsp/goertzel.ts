@@ -59,40 +59,49 @@ export function goertzelPower(x: Int16Array, off: number, n: number, freqHz: num
  * multiplies, so it is only computed where the phase is needed).
  */
 export class GoertzelBank4 {
+  /** The four frequencies, Hz (shared between banks: do not write). */
   readonly freqs: Float64Array;
   readonly blockSize: number;
   /** |X_i|² of the last block run. */
   readonly power = new Float64Array(4);
-  private readonly coeff = new Float64Array(4);
-  /** Final filter states s[N-1], s[N-2] of the last block, per filter. */
-  private readonly s1 = new Float64Array(4);
-  private readonly s2 = new Float64Array(4);
-  /** e^(−jω(N−1)) and e^(−jω), to turn the filter state into a block-start-referenced DFT bin. */
-  private readonly endRe = new Float64Array(4);
-  private readonly endIm = new Float64Array(4);
-  private readonly stepRe = new Float64Array(4);
-  private readonly stepIm = new Float64Array(4);
+  /** Final filter states of the last block: s[N−1] of filter i at i, s[N−2] at 4 + i. */
+  private readonly state = new Float64Array(8);
+  /**
+   * Constants, shared by every bank with the same frequencies, block and rate (one small object
+   * per channel instead of seven): 2·cos ω at 0..3; e^(−jω(N−1)) (re 4..7, im 8..11) and e^(−jω)
+   * (re 12..15, im 16..19), which turn the filter state into a block-start-referenced DFT bin.
+   */
+  private readonly k: Float64Array;
 
   constructor(freqsHz: readonly number[], blockSize: number, sampleRate: number) {
     if (freqsHz.length !== 4) throw new RangeError('GoertzelBank4 takes exactly 4 frequencies');
-    this.freqs = Float64Array.from(freqsHz);
     this.blockSize = blockSize;
-    for (let i = 0; i < 4; i++) {
-      const w = (2 * Math.PI * freqsHz[i]) / sampleRate;
-      this.coeff[i] = 2 * Math.cos(w);
-      this.endRe[i] = Math.cos(w * (blockSize - 1));
-      this.endIm[i] = -Math.sin(w * (blockSize - 1));
-      this.stepRe[i] = Math.cos(w);
-      this.stepIm[i] = -Math.sin(w);
+    const key = `${freqsHz.join(',')}|${blockSize}|${sampleRate}`;
+    let k = BANK_CONSTANTS.get(key);
+    if (k === undefined) {
+      k = new Float64Array(24);
+      for (let i = 0; i < 4; i++) {
+        const w = (2 * Math.PI * freqsHz[i]) / sampleRate;
+        k[i] = 2 * Math.cos(w);
+        k[4 + i] = Math.cos(w * (blockSize - 1));
+        k[8 + i] = -Math.sin(w * (blockSize - 1));
+        k[12 + i] = Math.cos(w);
+        k[16 + i] = -Math.sin(w);
+        k[20 + i] = freqsHz[i];
+      }
+      BANK_CONSTANTS.set(key, k);
     }
+    this.k = k;
+    this.freqs = k.subarray(20, 24);
   }
 
   /** Runs the four filters over x[off .. off+blockSize-1]. */
   run(x: Int16Array, off: number): void {
-    const c0 = this.coeff[0];
-    const c1 = this.coeff[1];
-    const c2 = this.coeff[2];
-    const c3 = this.coeff[3];
+    const k = this.k;
+    const c0 = k[0];
+    const c1 = k[1];
+    const c2 = k[2];
+    const c3 = k[3];
     let a1 = 0, a2 = 0, b1 = 0, b2 = 0, d1 = 0, d2 = 0, e1 = 0, e2 = 0;
     const end = off + this.blockSize;
     for (let i = off; i < end; i++) {
@@ -110,13 +119,12 @@ export class GoertzelBank4 {
       e2 = e1;
       e1 = e0;
     }
-    const s1 = this.s1;
-    const s2 = this.s2;
+    const s = this.state;
     const p = this.power;
-    s1[0] = a1; s2[0] = a2; p[0] = a1 * a1 + a2 * a2 - c0 * a1 * a2;
-    s1[1] = b1; s2[1] = b2; p[1] = b1 * b1 + b2 * b2 - c1 * b1 * b2;
-    s1[2] = d1; s2[2] = d2; p[2] = d1 * d1 + d2 * d2 - c2 * d1 * d2;
-    s1[3] = e1; s2[3] = e2; p[3] = e1 * e1 + e2 * e2 - c3 * e1 * e2;
+    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - c0 * a1 * a2;
+    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - c1 * b1 * b2;
+    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - c2 * d1 * d2;
+    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - c3 * e1 * e2;
   }
 
   /**
@@ -124,9 +132,15 @@ export class GoertzelBank4 {
    * The filter gives y = s[N−1] − e^(−jω)·s[N−2] = e^(jω(N−1))·X.
    */
   phasor(i: number, out: Float64Array): void {
-    const yRe = this.s1[i] - this.stepRe[i] * this.s2[i];
-    const yIm = -this.stepIm[i] * this.s2[i];
-    out[0] = yRe * this.endRe[i] - yIm * this.endIm[i];
-    out[1] = yRe * this.endIm[i] + yIm * this.endRe[i];
+    const k = this.k;
+    const s1 = this.state[i];
+    const s2 = this.state[4 + i];
+    const yRe = s1 - k[12 + i] * s2;
+    const yIm = -k[16 + i] * s2;
+    out[0] = yRe * k[4 + i] - yIm * k[8 + i];
+    out[1] = yRe * k[8 + i] + yIm * k[4 + i];
   }
 }
+
+/** Bank constants by frequencies, block and rate: read-only once built. */
+const BANK_CONSTANTS = new Map<string, Float64Array>();
