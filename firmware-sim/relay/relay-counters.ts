@@ -26,10 +26,12 @@ export interface RelayCounters {
   gapsFilled: number;
   /** Datagrams that are not RTP, or RTP with an empty audio payload. */
   malformed: number;
-  /** RTP with a payload type the relay does not mask, forwarded unchanged at once (RTCP, comfort noise). */
+  /** Datagrams the relay does not mask, forwarded unchanged: RTCP at once, other RTP (comfort noise) after the same delay as its stream's audio. */
   passedThrough: number;
   /** Audio packets dropped because their SSRC switched codec mid-stream. */
   codecChanges: number;
+  /** Streams whose sender restarted its timestamps, followed by restarting the audio path. */
+  resyncs: number;
   /** Socket errors: a peer refusing datagrams (ICMP port unreachable), a failed send. */
   sendErrors: number;
 }
@@ -51,6 +53,7 @@ export function newRelayCounters(): RelayCounters {
     malformed: 0,
     passedThrough: 0,
     codecChanges: 0,
+    resyncs: 0,
     sendErrors: 0,
   };
 }

@@ -225,6 +225,14 @@ export class RtpRelay extends EventEmitter {
   onDatagram(msg: Buffer): void {
     const c = this.counters;
     c.datagramsIn++;
+    const now = this.clock.now();
+    if (msg.length >= 8 && msg[0] >> 6 === 2 && (msg[1] & 0x7f) >= 72 && (msg[1] & 0x7f) <= 76) {
+      // RTCP multiplexed on the RTP port (RFC 5761 §4: packet types 200–204 in octet 1): reports,
+      // not media; on at once, unchanged.
+      c.passedThrough++;
+      this.send(msg, now);
+      return;
+    }
     let p: RtpPacket;
     try {
       p = parseRtp(msg);
@@ -235,7 +243,6 @@ export class RtpRelay extends EventEmitter {
       }
       throw e;
     }
-    const now = this.clock.now();
     const pt = p.payloadType;
     if (pt === PT_PCMU || pt === PT_PCMA) {
       c.audioIn++;
@@ -248,10 +255,11 @@ export class RtpRelay extends EventEmitter {
       s.onEvent(p, msg, now);
       this.arm(s, now);
     } else {
-      // RTCP (RFC 5761 §4 multiplexing), comfort noise (RFC 3389), anything else: nothing the masker
-      // can act on, so it goes on unchanged and undelayed.
+      // Other RTP of the stream (comfort noise, RFC 3389): nothing to mask, on unchanged, in order.
       c.passedThrough++;
-      this.send(msg, now);
+      const s = this.stream(p.ssrc);
+      s.onOther(p, msg, now);
+      this.arm(s, now);
     }
   }
 

@@ -78,6 +78,8 @@ interface HeldEvent {
   datagram: Uint8Array;
   payloadOffset: number;
   payloadLength: number;
+  /** A telephone-event (rewritten in secure mode), or other RTP of the stream (never changed). */
+  telephoneEvent: boolean;
   arrivedAt: number;
   releaseAt: number;
 }
@@ -87,6 +89,8 @@ const SAMPLE_RATE = 8000;
 const FILL_CHUNK = 1024;
 /** Sequence numbers remembered to tell a duplicate from a late packet. */
 const RECENT_SEQS = 64;
+/** Far-behind packets in a row that mean the sender restarted its timestamps. */
+const RESYNC_AFTER = 3;
 /** Event windows are kept this long after their end, so a late repeated end packet is not a new event. */
 const WINDOW_MEMORY_SAMPLES = SAMPLE_RATE;
 
@@ -112,6 +116,8 @@ export class RtpStream {
   private tone: Uint8Array = new Uint8Array(0);
   private lastPacketLength = 0;
   private lastFedSeq: number | undefined;
+  /** Consecutive audio packets far behind the masker's position (see resync). */
+  private farBehind = 0;
 
   private readonly pending: HeldAudio[] = [];
   private readonly awaiting: HeldAudio[] = [];
@@ -169,9 +175,14 @@ export class RtpStream {
     }
     if (idx < this.fed) {
       if (this.recentSeqs.includes(p.sequence)) this.counters.duplicates++;
-      else this.counters.late++;
+      else if (idx < this.fed - this.maxGapSamples() && ++this.farBehind >= RESYNC_AFTER) {
+        // Far behind, again and again: the sender restarted its timestamps (same SSRC). Follow it
+        // rather than drop the rest of the call as late.
+        this.resync(idx, len, p, datagram, now);
+      } else this.counters.late++;
       return;
     }
+    this.farBehind = 0;
     let at = this.pending.length;
     while (at > 0 && this.pending[at - 1].idx >= idx) at--;
     if (at < this.pending.length && this.pending[at].idx === idx) {
@@ -209,10 +220,37 @@ export class RtpStream {
       datagram,
       payloadOffset: p.payload.byteOffset - datagram.byteOffset,
       payloadLength: p.payload.length,
+      telephoneEvent: true,
       arrivedAt: now,
-      releaseAt: now + (this.lastPacketLength > 0 ? this.holdMs(this.lastPacketLength) : this.settings.lookaheadMs),
+      releaseAt: now + this.eventHoldMs(),
     });
     this.pump(now);
+  }
+
+  /**
+   * RTP of this stream the masker cannot act on (comfort noise, RFC 3389, after a talkspurt):
+   * unchanged, held as long as audio is, and never ahead of the audio before it.
+   */
+  onOther(p: RtpPacket, datagram: Uint8Array, now: number): void {
+    this.lastActivity = now;
+    const idx = this.indexOf(p.timestamp);
+    // Comfort noise after audio ends a talkspurt: no audio follows the packets before it, so their
+    // lookahead is silence now rather than at their deadline, and they leave before this packet.
+    for (const a of this.awaiting) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
+    for (const a of this.pending) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
+    this.events.push({
+      datagram,
+      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
+      payloadLength: p.payload.length,
+      telephoneEvent: false,
+      arrivedAt: now,
+      releaseAt: now + this.eventHoldMs(),
+    });
+    this.pump(now);
+  }
+
+  private eventHoldMs(): number {
+    return this.lastPacketLength > 0 ? this.holdMs(this.lastPacketLength) : this.settings.lookaheadMs;
   }
 
   /** Sends everything due by `now`. `now = Infinity` drains the stream (relay stop). */
@@ -258,6 +296,37 @@ export class RtpStream {
   }
 
   /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
+  private maxGapSamples(): number {
+    return (this.settings.maxGapMs * SAMPLE_RATE) / 1000;
+  }
+
+  /** Sends what is held (lookahead filled with silence), then restarts the audio path at `idx` with this packet. */
+  private resync(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): void {
+    this.counters.resyncs++;
+    this.farBehind = 0;
+    let target = this.fed;
+    for (const a of this.awaiting) target = Math.max(target, a.idx + a.len + this.D);
+    this.counters.late += this.pending.length;
+    this.pending.length = 0;
+    this.feedSilence(target - this.fed);
+    this.lastFedSeq = undefined;
+    this.recentSeqs.length = 0;
+    this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
+    this.maskerOrigin = idx;
+    this.fed = idx;
+    this.pending.push({
+      idx,
+      len,
+      datagram,
+      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
+      seq: p.sequence,
+      marker: p.marker,
+      arrivedAt: now,
+      deadline: now + this.holdMs(len) + this.settings.jitterMs,
+    });
+    this.pump(now);
+  }
+
   private holdMs(len: number): number {
     return (Math.ceil(this.D / len) * len * 1000) / SAMPLE_RATE;
   }
@@ -365,7 +434,7 @@ export class RtpStream {
   }
 
   private releaseEvent(e: HeldEvent): void {
-    if (!this.hooks.isSecure()) {
+    if (!this.hooks.isSecure() || !e.telephoneEvent) {
       this.hooks.send(e.datagram, e.arrivedAt);
       return;
     }

@@ -250,3 +250,34 @@ describe('RtpStream RFC 4733 events', () => {
     expect(h.spans).toEqual([{ startMs: 0, endMs: 160, source: 'rfc4733' }]);
   });
 });
+
+describe('RtpStream odd senders', () => {
+  it('follows a sender that restarts its timestamps on the same SSRC, after three packets far behind', () => {
+    const h = streamHarness();
+    const a = steady(20, { ts0: 1_000_000 });
+    for (const p of a) h.deliver(p.t, p.dg);
+    // The phone restarts: timestamps from 0 again, sequence numbers carry on.
+    const b = Array.from({ length: 10 }, (_, i) => ({ t: 400 + 20 * i, dg: audioPacket(1020 + i, i * PKT, ramp(PKT, 90 + i)) }));
+    for (const p of b) h.deliver(p.t, p.dg);
+    h.end();
+    expect(h.counters.resyncs).toBe(1);
+    expect(h.counters.late).toBe(2); // the first two of the new timeline, before it was clearly one
+    expect(h.sent.map((s) => s.data)).toEqual([...a, ...b.slice(2)].map((p) => p.dg));
+  });
+
+  it('holds comfort noise and other payload types as long as the audio, unchanged, so they do not overtake it', () => {
+    const h = streamHarness();
+    const pkts = steady(5);
+    for (const p of pkts) h.deliver(p.t, p.dg);
+    const cn = audioPacket(1005, 5000 + 5 * PKT, new Uint8Array([40]), { pt: 13 }); // RFC 3389, 1 octet: noise level
+    const p = parseRtp(cn);
+    h.advance(100);
+    h.stream.onOther(p, cn, 100);
+    h.advance(1000);
+    expect(h.sent.map((s) => parseRtp(s.data).sequence)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    expect(h.sent[5].original).toBe(cn);
+    expect(h.sent[5].at - h.sent[5].arrivedAt).toBe(40);
+    // The talkspurt's last packet did not wait for audio that the comfort noise says is not coming.
+    expect(h.sent[4].at).toBe(100);
+  });
+});
