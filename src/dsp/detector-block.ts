@@ -7,7 +7,7 @@
  * same as its Σx², so tone energies and block energy compare directly (e_i = 2·|X_i|²/N).
  */
 import { HIGH_GROUP_HZ, LOW_GROUP_HZ } from './dtmf-keys.ts';
-import { GoertzelBank4, blockEnergy } from './goertzel.ts';
+import { GoertzelBank4, blockAcEnergy } from './goertzel.ts';
 import { dbm0ToPeak } from './levels.ts';
 
 /** Returned by `analyze` when the block is not a DTMF key. */
@@ -72,7 +72,7 @@ export class DtmfBlockAnalyzer {
   readonly sampleRate: number;
   readonly low: GoertzelBank4;
   readonly high: GoertzelBank4;
-  /** Σx² of the last block. */
+  /** Σ(x − mean)² of the last block (its energy without DC). */
   energy = 0;
   /** Per-tone energies of the last block (2·|X|²/N). */
   readonly lowEnergy = new Float64Array(4);
@@ -174,7 +174,7 @@ export class DtmfBlockAnalyzer {
    */
   analyze(x: Int16Array, off: number, full: boolean): number {
     const n = this.blockSize;
-    const e = blockEnergy(x, off, n);
+    const e = blockAcEnergy(x, off, n);
     this.energy = e;
     this.lowComputed = false;
     this.highComputed = false;

@@ -39,6 +39,34 @@ export function blockEnergy(x: Int16Array, off: number, n: number): number {
   return e0 + e1 + e2 + e3;
 }
 
+/**
+ * Σ(x − mean)², the energy of x[off .. off+n-1] without its DC part: a DC offset (a bad sound card,
+ * a codec bias) has no DTMF in it and must not dilute the tones' share of the block.
+ */
+export function blockAcEnergy(x: Int16Array, off: number, n: number): number {
+  let e0 = 0;
+  let e1 = 0;
+  let s0 = 0;
+  let s1 = 0;
+  const end = off + n;
+  let i = off;
+  for (; i + 1 < end; i += 2) {
+    const v0 = x[i];
+    const v1 = x[i + 1];
+    e0 += v0 * v0;
+    e1 += v1 * v1;
+    s0 += v0;
+    s1 += v1;
+  }
+  if (i < end) {
+    const v = x[i];
+    e0 += v * v;
+    s0 += v;
+  }
+  const sum = s0 + s1;
+  return e0 + e1 - (sum * sum) / n;
+}
+
 /** |X(f)|² over x[off .. off+n-1] for a single frequency (use the bank for the hot path). */
 export function goertzelPower(x: Int16Array, off: number, n: number, freqHz: number, sampleRate: number): number {
   const c = goertzelCoeff(freqHz, sampleRate);

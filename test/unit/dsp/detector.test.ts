@@ -270,6 +270,15 @@ describe('Q.24 noise: 15 dB SNR (signal: both tones; noise: white Gaussian, full
   });
 });
 
+describe('DC offset', () => {
+  it('a DC offset (here up to 3000, about −18 dBm0) does not hide −25 dBm0 digits', () => {
+    for (const dc of [500, 1000, 3000, -3000]) {
+      const { signal, placed } = sequence(DTMF_KEYS.map((key) => ({ key, durationMs: 40, levelDbm0: -25 })), { leadSamples: 77, gapMs: 40 });
+      expectDetected(detectDigits(toInt16(signal.map((v) => v + dc))), placed, `DC ${dc}`);
+    }
+  });
+});
+
 describe('signals that are not DTMF digits', () => {
   const peak = dbm0ToPeak(-10);
   const pair = (f1: number, f2: number, ms: number) => mix(sine(f1, ms, peak), sine(f2, ms, peak));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { GoertzelBank4, blockEnergy, goertzelCoeff, goertzelPower } from '../../../src/dsp/goertzel.ts';
+import { GoertzelBank4, blockAcEnergy, blockEnergy, goertzelCoeff, goertzelPower } from '../../../src/dsp/goertzel.ts';
 
 /** The DFT sum written out directly: the independent oracle for every Goertzel result. */
 function dftBin(x: Int16Array, off: number, n: number, freq: number, sampleRate: number): { re: number; im: number } {
@@ -31,6 +31,20 @@ describe('goertzel', () => {
         let e = 0;
         for (let i = off; i < x.length; i++) e += x[i] * x[i];
         expect(blockEnergy(x, off, n)).toBe(e);
+      }),
+    );
+  });
+
+  it('blockAcEnergy is Σ(x − mean)² for any length and offset', () => {
+    fc.assert(
+      fc.property(int16Array(1, 300), fc.nat(), (x, o) => {
+        const off = o % x.length;
+        const n = x.length - off;
+        let mean = 0;
+        for (let i = off; i < x.length; i++) mean += x[i] / n;
+        let e = 0;
+        for (let i = off; i < x.length; i++) e += (x[i] - mean) ** 2;
+        expect(Math.abs(blockAcEnergy(x, off, n) - e)).toBeLessThanOrEqual(1e-9 * (blockEnergy(x, off, n) + 1));
       }),
     );
   });
