@@ -9,15 +9,21 @@
  * two blocks plus one padding block on each side are marked, and every output sample whose input
  * sample lies in a marked block is replaced by the mask tone (mask-tone.ts). The padding block
  * before catches the leading edge (the first window that straddles a tone's start may be too weak
- * to trigger), the one after catches the tail. A marked block is therefore final 3 blocks (15 ms)
- * after its start: with a lookahead of at least 15 ms every sample of a tone is masked before it
- * leaves. Nothing of a tone can survive outside a mask window because outside mask windows the
- * output is the delayed input itself, sample for sample or codeword for codeword.
+ * to trigger), the one after catches the tail; together they also bridge up to three consecutive
+ * windows inside a tone that fail the test (noise, a 10 ms interruption). A marked block is
+ * therefore final 3 blocks (15 ms) after its start: with a lookahead of at least
+ * MIN_LEAK_FREE_LOOKAHEAD_MS every sample of a tone is masked before it leaves (the leak scan of
+ * mask-leak-scan.ts finds 13 ms enough on its test set). Nothing of a tone can survive outside a
+ * mask window because outside mask windows the output is the delayed input itself, sample for
+ * sample or codeword for codeword.
  *
  * Mask windows are maximal runs of masked output samples; each is filled with the mask tone from
  * phase 0 at a fixed level, so its only information is "a tone was here, this long". Its length is
- * the tone's length rounded out to whole blocks plus the padding: between the tone's length and the
- * tone's length + 4 blocks (20 ms).
+ * the tone's length rounded out to whole blocks plus the padding: 10 to 20 ms longer than the tone.
+ *
+ * Secure mode: the analysis always runs; `secure` only decides whether marks are applied. So a
+ * digit keyed as secure mode comes on is masked from that moment on, including the samples already
+ * in the delay line, and the audio delay never changes (no glitch when the mode switches).
  *
  * Chunking: blocks sit at absolute stream positions, and the output sample j is decided from the
  * blocks completed before input sample j arrived, so the output and the windows are the same
@@ -32,10 +38,12 @@ import { DgError } from '../errors.ts';
 
 export interface MaskerOptions {
   maskTone: MaskTone;
-  /** Delay of the audio path, giving the analysis its head start. Default 40 ms; 15 ms minimum to leak nothing. */
+  /** Delay of the audio path, giving the analysis its head start. Default 40 ms; MIN_LEAK_FREE_LOOKAHEAD_MS to leak nothing. */
   lookaheadMs?: number;
   /** Default 8000 Hz. */
   sampleRate?: number;
+  /** Start in secure mode (masking). Default true; see `secure` on the maskers. */
+  secure?: boolean;
 }
 
 /** A stretch of the output stream (sample indexes, end exclusive) replaced by the mask tone. Never a digit value. */
@@ -45,6 +53,11 @@ export interface MaskWindow {
 }
 
 export const DEFAULT_LOOKAHEAD_MS = 40;
+/**
+ * Below this lookahead a tone's leading edge can leave before the analysis has decided (3 blocks
+ * of 5 ms, see above). Callers offering a shorter lookahead in secure mode should refuse or warn.
+ */
+export const MIN_LEAK_FREE_LOOKAHEAD_MS = 15;
 /** Longer would only add delay to the call; 1 s is far beyond any use. */
 export const MAX_LOOKAHEAD_MS = 1000;
 /** Blocks masked before and after a triggering window (see the module comment). */
@@ -91,6 +104,7 @@ class MaskCore<T extends SampleArray> {
   private winStart = -1; // output index where the open mask window started, or -1
   private tablePos = 0;
   private windows: MaskWindow[] = [];
+  secure = true;
 
   constructor(
     opts: ResolvedOptions,
@@ -190,6 +204,10 @@ class MaskCore<T extends SampleArray> {
     const table = this.table;
     const period = table.length;
     const base = this.count; // output index of out[pos]
+    if (!this.secure) {
+      this.closeWindow(base);
+      return;
+    }
     // Fast path, nearly always taken: no window open and every marked block already left.
     if (this.winStart < 0 && base - d >= (this.lastMarked + 1) * b) return;
     let j = base;
@@ -241,6 +259,15 @@ export class Masker {
     const o = resolveOptions(opts);
     this.delaySamples = o.delaySamples;
     this.core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
+    this.core.secure = opts.secure ?? true;
+  }
+
+  /** Secure mode: masking on. Switching takes effect from the next output sample, delay unchanged. */
+  get secure(): boolean {
+    return this.core.secure;
+  }
+  set secure(on: boolean) {
+    this.core.secure = on;
   }
 
   /** The delayed, masked stream: as many samples as `input` (written into `out` if given). */
@@ -290,6 +317,14 @@ export class G711Masker {
       new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)),
       maskToneCodes(o.maskTone, codec, o.sampleRate),
     );
+    this.core.secure = opts.secure ?? true;
+  }
+
+  get secure(): boolean {
+    return this.core.secure;
+  }
+  set secure(on: boolean) {
+    this.core.secure = on;
   }
 
   process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): Uint8Array {
