@@ -78,6 +78,7 @@ export class ApplianceDriver extends EventEmitter {
   /** True while the handshake of an open runs: its commands may go out, user commands wait. */
   #handshaking = false;
   #recovering: Promise<void> | undefined;
+  #wakeLadder: (() => void) | undefined;
   #onData = (chunk: Buffer) => this.#parser?.write(chunk);
   #onClose = (err?: Error) => this.#linkLost(`link closed: ${err?.message ?? 'closed'}`);
 
@@ -139,6 +140,7 @@ export class ApplianceDriver extends EventEmitter {
     this.#inFlight = undefined;
     for (const c of this.#queue.splice(0)) c.finish({ ok: false, error: err(c) });
     await this.#detach();
+    this.#wakeLadder?.();
     await this.#recovering;
   }
 
@@ -485,7 +487,15 @@ export class ApplianceDriver extends EventEmitter {
     for (let attempt = 1; attempt <= this.options.maxReopenAttempts; attempt++) {
       await this.#detach();
       const wait = Math.min(this.options.reopenBackoffMs * 2 ** (attempt - 1), this.options.reopenBackoffMaxMs);
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait));
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimeout(resolve, wait);
+        // close() must not wait out a backoff of several seconds.
+        this.#wakeLadder = () => {
+          this.clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeLadder = undefined;
       if (this.#closed()) return;
       try {
         await this.#openAndHandshake();

@@ -41,8 +41,9 @@ export interface DriverOptions {
   failuresBeforeReopen: number;
   /**
    * Reopen attempts (open + hello) before the driver gives up and enters its terminal state,
-   * reported as DG1207. 6 attempts with the backoff below span about 20 s: enough for a board
-   * reboot or a console server restart, short enough that the NOC hears of a real outage soon.
+   * reported as DG1207. 6 attempts with the backoff below wait 16 s in all (plus up to
+   * maxAttempts x responseTimeoutMs per unanswered hello, about 34 s worst case): enough for a
+   * board reboot or a console server restart, short enough that the NOC hears of an outage soon.
    */
   maxReopenAttempts: number;
   /** First wait before a reopen (ms); doubles each attempt. 250 ms: a pty or socket comes back fast. */

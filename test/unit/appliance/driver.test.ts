@@ -4,7 +4,9 @@ import { ApplianceDriver, type DriverConfig } from '../../../src/appliance/drive
 import { ManualClock } from '../../../src/appliance/clock.ts';
 import { makeDtmfguardProtocol } from '../../../src/appliance/dtmfguard-protocol.ts';
 import { CommandError } from '../../../src/appliance/driver-errors.ts';
-import { encodeFrame } from '../../../src/protocol/frame.ts';
+import { DEFAULT_DRIVER_OPTIONS, resolveOptions } from '../../../src/appliance/options.ts';
+import { DgError } from '../../../src/errors.ts';
+import { encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
 import { ScriptedBoard, ok, okScript } from './scripted-board.ts';
 
 // Which commands the scripted tests treat as idempotent (the real list is the catalogue's).
@@ -225,9 +227,9 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     // Named fixture: the board's NAK of a line it could not read at all.
     const anonymousNak = { kind: 'nak' as const, seq: 0, name: 'FRAME', fields: { reason: 'syntax', echo: 'no' } };
     let firstCommit = true;
-    const board = new ScriptedBoard(
+    const board: ScriptedBoard = new ScriptedBoard(
       okScript({
-        GET_SPAN: (req) => (board.requests('GET_SPAN').length === 1 ? anonymousNak : ok(req)),
+        GET_SPAN: (req): Frame => (board.requests('GET_SPAN').length === 1 ? anonymousNak : ok(req)),
         COMMIT_CONFIG: (req) => {
           if (!firstCommit) return ok(req);
           firstCommit = false;
@@ -428,5 +430,34 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(!fourth.ok && fourth.error.message).toMatch(/^DG1211: /);
     await driver.close();
     for (const p of ps) expect((await p).ok).toBe(false);
+  });
+});
+
+describe('driver options', () => {
+  it('range-checks every override with DG1209 and exit 2, and keeps the defaults otherwise', () => {
+    expect(resolveOptions({})).toEqual(DEFAULT_DRIVER_OPTIONS);
+    expect(resolveOptions({ maxAttempts: 5 }).maxAttempts).toBe(5);
+    for (const bad of [{ maxAttempts: 0 }, { responseTimeoutMs: 1.5 }, { heartbeatIntervalMs: -1 }, { failuresBeforeResync: 5, failuresBeforeReopen: 4 }, { reopenBackoffMs: 500, reopenBackoffMaxMs: 100 }]) {
+      let err: unknown;
+      try {
+        resolveOptions(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(bad)).toBeInstanceOf(DgError);
+      expect((err as DgError).message).toMatch(/^DG1209: /);
+      expect((err as DgError).exitCode).toBe(2);
+    }
+  });
+
+  it('close() does not wait out a reopen backoff', async () => {
+    const board = new ScriptedBoard(okScript());
+    const { driver, clock } = setup(board, { options: { reopenBackoffMs: 60_000, reopenBackoffMaxMs: 60_000 } });
+    await start(driver, clock);
+    board.unplug();
+    await clock.advance(0);
+    expect(driver.state).toBe('recovering');
+    await driver.close(); // would hang for a minute of fake time (forever here) if it waited
+    expect(driver.state).toBe('closed');
   });
 });
