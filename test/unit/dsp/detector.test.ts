@@ -7,6 +7,7 @@ import { DtmfDetector, detectDigits, type DetectedDigit } from '../../../src/dsp
 import { DTMF_KEYS, type DtmfKey } from '../../../src/dsp/dtmf-keys.ts';
 import { concat, dtmfTone, mix, silence, sine, toInt16, whiteNoise, type ToneSpec } from '../../../src/dsp/generator.ts';
 import { dbm0ToPeak } from '../../../src/dsp/levels.ts';
+import { decodeG711, encodeG711 } from '../../../src/dsp/g711.ts';
 
 const FS = 8000;
 /** Accuracy of the reported start and end against the real tone edges (measured: ≤ 3 ms). */
@@ -266,6 +267,34 @@ describe('Q.24 noise: 15 dB SNR (signal: both tones; noise: white Gaussian, full
       for (let seed = 1; seed <= 3; seed++) {
         expect(detectDigits(toInt16(whiteNoise(10_000, level, seed))), `${level} dBm0 seed ${seed}`).toEqual([]);
       }
+    }
+  });
+});
+
+describe('through G.711, as the appliance hears digits', () => {
+  it.each(['alaw', 'ulaw'] as const)('%s: the acceptance edges are still accepted, the rejection edges still rejected', (codec) => {
+    const g711 = (x: Float64Array) => decodeG711(codec, encodeG711(codec, toInt16(x)));
+    const accept: Partial<ToneSpec>[] = [
+      { levelDbm0: 0 },
+      { levelDbm0: -25 },
+      { levelDbm0: -25, twistDb: 4 },
+      { levelDbm0: -17, twistDb: -8 },
+      { lowDeviation: 0.015, highDeviation: -0.015, twistDb: -8 },
+      { lowDeviation: -0.015, highDeviation: 0.015, twistDb: 4 },
+    ];
+    for (const spec of accept) {
+      const { signal, placed } = sequence(DTMF_KEYS.map((key) => ({ key, durationMs: 40, ...spec })), { leadSamples: 51, gapMs: 40 });
+      expectDetected(detectDigits(g711(signal)), placed, `${codec} ${JSON.stringify(spec)}`);
+    }
+    const reject: Partial<ToneSpec>[] = [
+      { levelDbm0: -55, durationMs: 100 },
+      { durationMs: 23 },
+      { lowDeviation: 0.035, durationMs: 100 },
+      { highDeviation: -0.035, durationMs: 100 },
+    ];
+    for (const spec of reject) {
+      const { signal } = sequence(DTMF_KEYS.map((key) => ({ key, durationMs: 40, ...spec })), { leadSamples: 51, gapMs: 40 });
+      expect(detectDigits(g711(signal)), `${codec} ${JSON.stringify(spec)}`).toEqual([]);
     }
   });
 });
