@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { DTMF_KEYS, MASK_TONES } from '../../../src/dsp/dtmf-keys.ts';
 import { detectDigits } from '../../../src/dsp/detector.ts';
 import { Masker } from '../../../src/dsp/masker.ts';
-import { toInt16 } from '../../../src/dsp/generator.ts';
+import { concat, dtmfTone, mix, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import { speechLike } from '../../../src/dsp/mask-speech-like.ts';
-import { type SequenceOptions, keyedSequence, runStream } from './masker-helpers.ts';
+import { type SequenceOptions, keyedSequence, runStream, windowMap } from './masker-helpers.ts';
 
 const PAN = '4111111111111111'; // test card number
 
@@ -77,5 +77,47 @@ describe('masker talk-off (the cost of failing closed)', () => {
     const talkOff = detectDigits(output);
     expect(talkOff.every((d) => d.digit === '#')).toBe(true);
     expect(talkOff.length).toBeLessThanOrEqual(10); // measured 8 per minute
+  });
+});
+
+describe('digits keyed over speech (double talk)', () => {
+  /** 16 keys at −15 dBm0 per tone, 60 ms on / 60 ms off, with speech-like audio mixed over all of it. */
+  function doubleTalk(speechRelDb: number, seed: number): { x: Int16Array; tones: Array<[number, number]> } {
+    const parts: Float64Array[] = [silence(200)];
+    const tones: Array<[number, number]> = [];
+    let pos = 1600;
+    for (const k of DTMF_KEYS) {
+      const t = dtmfTone({ key: k, durationMs: 60, levelDbm0: -15, phase: seed });
+      tones.push([pos, pos + t.length]);
+      parts.push(t, silence(60));
+      pos += t.length + 480;
+    }
+    parts.push(silence(200));
+    const clean = concat(...parts);
+    return { x: toInt16(mix(clean, speechLike(clean.length / 8, 50 + seed, -15 + speechRelDb))), tones };
+  }
+
+  it('speech up to 6 dB under the tones: every tone sample is masked', () => {
+    for (const seed of [1, 2, 3]) {
+      const { x, tones } = doubleTalk(-6, seed);
+      const m = new Masker({ maskTone: '#' });
+      const { windows } = runStream(m, x, [160]);
+      const inWin = windowMap(windows, x.length + m.delaySamples);
+      let leaked = 0;
+      for (const [a, b] of tones) for (let i = a; i < b; i++) if (!inWin[i + m.delaySamples]) leaked++;
+      expect(leaked).toBe(0);
+    }
+  });
+
+  it('speech as loud as each tone: the detector still reads digits in the input, none in the output', () => {
+    let seen = 0;
+    for (const seed of [1, 2, 3]) {
+      const { x } = doubleTalk(0, seed);
+      const real = (d: { digit: string }) => d.digit !== '#';
+      seen += detectDigits(x).filter(real).length;
+      const { output } = runStream(new Masker({ maskTone: '#' }), x, [160]);
+      expect(detectDigits(output).filter(real)).toEqual([]);
+    }
+    expect(seen).toBeGreaterThan(20); // of 45 keyed (15 keys other than '#', 3 runs)
   });
 });
