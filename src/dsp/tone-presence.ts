@@ -8,16 +8,16 @@
  *
  *  - Audio is cut into fixed blocks of BLOCK_MS (5 ms, 40 samples at 8 kHz) at absolute stream
  *    positions, so every decision is the same whatever the caller's chunking.
- *  - Cheap energy gate first: a block whose mean power is below GATE_DBM0 cannot hold a tone loud
- *    enough to matter; its Goertzel pass is skipped (most of a call is pauses).
+ *  - Cheap energy gate: a block whose mean power is below GATE_DBM0 cannot hold a tone loud enough
+ *    to matter; in pauses (most of a call) only the energy is computed, the Goertzel pass skipped.
  *  - Otherwise one Goertzel pass over the block for the 8 DTMF frequencies (ITU-T Q.23), kept as
  *    complex values so that two consecutive blocks combine coherently into one 10 ms window
  *    (X_window = X_a + e^{-jωB}·X_b) at no extra cost per sample: 10 ms windows every 5 ms.
  *  - A window "looks like DTMF" when the strongest low-group and the strongest high-group
  *    frequency are each above TONE_FLOOR_DBM0, within the twist limits of each other, and together
- *    hold at least MIN_TONE_RATIO of the window's power. The thresholds are far looser than
- *    Q.24's (which accepts twist of +4/−8 dB and levels down to −25 dBm0): an attacker's sensitive
- *    detector looks down to −45 dBm0 and we must be looser than any detector.
+ *    hold at least MIN_TONE_RATIO of the window's power. Level and twist limits are looser than
+ *    Q.24's (levels down to −25 dBm0, twist +4/−8 dB): an attacker's sensitive detector looks down
+ *    to −45 dBm0, and the masker must be looser than any detector.
  */
 import { HIGH_GROUP_HZ, LOW_GROUP_HZ } from './dtmf-keys.ts';
 import { dbm0ToRms } from './levels.ts';
