@@ -58,6 +58,12 @@ export function register(program: Command): void {
         else out(`masked ${ev.source} ssrc=0x${ev.channel.toString(16).padStart(8, '0')} ${ev.startMs.toFixed(1)}-${ev.endMs.toFixed(1)} ms`);
       });
       relay.on('error', (err) => process.stderr.write(`DG5307: relay socket error (${err.message}); continuing\n`));
+      // Installed before the listening line, so a rig that signals as soon as it reads it is heard.
+      // (Node would otherwise take SIGUSR1 as "start the inspector".)
+      const onUsr1 = () => relay.setSecure(true);
+      const onUsr2 = () => relay.setSecure(false);
+      process.on('SIGUSR1', onUsr1);
+      process.on('SIGUSR2', onUsr2);
       const bound = await relay.start();
       const where = {
         listen: formatUdpAddress(bound),
@@ -67,10 +73,6 @@ export function register(program: Command): void {
       if (o.json) out(JSON.stringify({ event: 'listening', ...where, secure: relay.secure, maskTone: o.maskTone }));
       else out(`relay listening on ${where.listen}, forwarding to ${where.forward}${o.mirror ? `, mirroring to ${o.mirror}` : ''}, secure mode ${relay.secure ? 'on' : 'off'}`);
 
-      const onUsr1 = () => relay.setSecure(true);
-      const onUsr2 = () => relay.setSecure(false);
-      process.on('SIGUSR1', onUsr1);
-      process.on('SIGUSR2', onUsr2);
       await new Promise<void>((resolve) => {
         const done = () => resolve();
         process.once('SIGINT', done);
