@@ -27,7 +27,21 @@ export interface DeviceServerOptions {
   healthIntervalMs?: number;
   /** One line per notable happening (no card data: frames never carry keyed digits). */
   log?: (msg: string) => void;
+  /** Where the server's timers run; inject a manual one to drive reboots and periodic events in tests. */
+  timers?: ServerTimers;
 }
+
+/** The timer functions the server uses (a subset of the global ones, or a fake). */
+export interface ServerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Real timers that do not keep a process alive on their own. */
+export const realTimers: ServerTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 export interface DeviceServerStats {
   bytesIn: number;
@@ -72,9 +86,11 @@ export class DeviceServer {
   private eventSeq = 0;
   private last: { request: Frame; answer: Buffer } | null = null;
   private rebooting = false;
-  private rebootTimer: NodeJS.Timeout | null = null;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly opts: Required<Omit<DeviceServerOptions, 'log'>> & { log: (m: string) => void };
+  private rebootTimer: unknown = null;
+  /** Pending periodic timers by purpose, re-armed after each run. */
+  private readonly periodic = new Map<string, unknown>();
+  private closed = false;
+  private readonly opts: Required<Omit<DeviceServerOptions, 'log' | 'timers'>> & { log: (m: string) => void; timers: ServerTimers };
   private readonly onEvent = (e: BoardEvent) => this.sendEvent(e);
 
   constructor(
@@ -86,16 +102,25 @@ export class DeviceServer {
       countersIntervalMs: options.countersIntervalMs ?? 10_000,
       healthIntervalMs: options.healthIntervalMs ?? 60_000,
       log: options.log ?? (() => {}),
+      timers: options.timers ?? realTimers,
     };
     board.on('event', this.onEvent);
-    if (this.opts.countersIntervalMs > 0) this.every(this.opts.countersIntervalMs, () => board.countersEvents().forEach((e) => this.sendEvent(e)));
-    if (this.opts.healthIntervalMs > 0) this.every(this.opts.healthIntervalMs, () => this.sendEvent({ name: 'HEALTH', fields: board.health() }));
+    if (this.opts.countersIntervalMs > 0) this.every('counters', this.opts.countersIntervalMs, () => board.countersEvents().forEach((e) => this.sendEvent(e)));
+    if (this.opts.healthIntervalMs > 0) this.every('health', this.opts.healthIntervalMs, () => this.sendEvent({ name: 'HEALTH', fields: board.health() }));
   }
 
-  private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    t.unref();
-    this.timers.push(t);
+  private every(what: string, ms: number, fn: () => void): void {
+    const arm = () => {
+      this.periodic.set(
+        what,
+        this.opts.timers.setTimeout(() => {
+          if (this.closed) return;
+          fn();
+          arm();
+        }, ms),
+      );
+    };
+    arm();
   }
 
   /** Serves `stream` from now on (replacing any previous one). Detaches itself when it closes. */
@@ -145,9 +170,10 @@ export class DeviceServer {
   /** Stops timers and detaches; the board object stays usable. */
   close(): void {
     this.detach();
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
-    if (this.rebootTimer) clearTimeout(this.rebootTimer);
+    this.closed = true;
+    for (const t of this.periodic.values()) this.opts.timers.clearTimeout(t);
+    this.periodic.clear();
+    if (this.rebootTimer) this.opts.timers.clearTimeout(this.rebootTimer);
     this.rebootTimer = null;
     this.board.off('event', this.onEvent);
   }
@@ -258,12 +284,11 @@ export class DeviceServer {
     this.rebooting = true;
     this.last = null;
     this.opts.log(`rebooting (${reason})`);
-    this.rebootTimer = setTimeout(() => {
+    this.rebootTimer = this.opts.timers.setTimeout(() => {
       this.rebootTimer = null;
       this.rebooting = false;
       this.board.boot(reason);
     }, this.opts.rebootDelayMs);
-    this.rebootTimer.unref();
   }
 
   get isRebooting(): boolean {

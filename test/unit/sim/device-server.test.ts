@@ -85,6 +85,63 @@ describe('device server: time comes from the injected clock', () => {
   });
 });
 
+/** Timers that fire only when the test advances them. */
+class ManualTimers {
+  now = 0;
+  private queue: Array<{ at: number; fn: () => void; id: number }> = [];
+  private next = 1;
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.next++;
+    this.queue.push({ at: this.now + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.queue = this.queue.filter((t) => t.id !== h);
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      this.queue.sort((a, b) => a.at - b.at || a.id - b.id);
+      const t = this.queue[0];
+      if (!t || t.at > end) break;
+      this.queue.shift();
+      this.now = t.at;
+      t.fn();
+    }
+    this.now = end;
+  }
+}
+
+describe('device server: periodic events and reboots run on injected timers', () => {
+  it('sends COUNTERS per span every 10 s and HEALTH every 60 s; a reboot lasts exactly the delay', async () => {
+    const timers = new ManualTimers();
+    const board = createBoard(loadProfile(shippedProfilePath('dual-e1')), { clock: new ManualBoardClock() });
+    const server = new DeviceServer(board, { timers, rebootDelayMs: 5000 });
+    servers.push(server);
+    const host = new TestHost(server);
+    board.addCounters(2, { slips: 4 });
+    timers.advance(60_000);
+    await host.settle();
+    const counters = host.events('COUNTERS');
+    expect(counters).toHaveLength(12);
+    expect(counters.filter((f) => f.fields.span === '2').every((f) => f.fields.slips === '4')).toBe(true);
+    expect(host.events('HEALTH')).toHaveLength(1);
+    expect(EVENTS.HEALTH.parse(host.events('HEALTH')[0].fields)).toMatchObject({ bypass: false, temp_c: 41.5 });
+
+    ok(await host.request('REBOOT'));
+    timers.advance(4999);
+    expect(server.isRebooting).toBe(true);
+    timers.advance(1);
+    expect(server.isRebooting).toBe(false);
+    await host.settle();
+    expect(host.events('BOOT')).toHaveLength(1);
+    server.close();
+    timers.advance(600_000);
+    await host.settle();
+    expect(host.events('COUNTERS')).toHaveLength(12); // closed: no timer fires any more
+  });
+});
+
 describe('device server: corrupt and unknown frames are NAKed and never acted on', () => {
   it('NAKs a damaged SET_SECURE (reason crc, echo) and leaves the channel alone', async () => {
     const { host, board, server } = setup();
