@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { keyTones } from '../../../src/dsp/dtmf-keys.ts';
 import { type LeakInput, buildLeakInput, leakCases, leakingCases, runLeakCase } from '../../../src/dsp/mask-leak-scan.ts';
 import { maskToneTable } from '../../../src/dsp/mask-tone.ts';
-import { toneLevelDbm0 } from './masker-helpers.ts';
+import { encodeG711 } from '../../../src/dsp/g711.ts';
+import { G711Masker } from '../../../src/dsp/masker.ts';
+import { runStream, toneLevelDbm0, windowMap } from './masker-helpers.ts';
 
 let inputs: LeakInput[];
 
@@ -37,6 +39,21 @@ describe('masker leak test set', () => {
         if (r.leakedSamples !== 0 || r.leadMargin < 0 || r.tailMargin < 0) {
           failures.push(`${input.leakCase.name}: leaked ${r.leakedSamples}, lead ${r.leadMargin}, tail ${r.tailMargin}`);
         }
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+
+  for (const codec of ['alaw', 'ulaw'] as const) {
+    it(`masks every sample of every tone through G711Masker (${codec}, 40 ms lookahead, 20 ms packets)`, () => {
+      const failures: string[] = [];
+      for (const input of inputs) {
+        const m = new G711Masker(codec, { maskTone: '1' });
+        const { output, windows } = runStream(m, encodeG711(codec, input.samples), [160]);
+        const inWin = windowMap(windows, output.length);
+        let leaked = 0;
+        for (let i = input.toneStart; i < input.toneEnd; i++) if (!inWin[i + m.delaySamples]) leaked++;
+        if (leaked) failures.push(`${input.leakCase.name}: leaked ${leaked}`);
       }
       expect(failures).toEqual([]);
     });
