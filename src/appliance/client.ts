@@ -25,6 +25,9 @@ import type { DriverStats } from './stats.ts';
 
 export type Hello = ResponseOf<'HELLO'>;
 
+/** Requests of the handshake go out while the link is connecting, ahead of user commands. */
+const HANDSHAKE: RequestOptions = { handshake: true };
+
 /** An event from the board, typed when the catalogue knows it. */
 export type ApplianceEvent = { [N in EventName]: { name: N; seq: number; data: EventOf<N> } }[EventName] | { name: string; seq: number; data: Record<string, string>; unknown: true };
 
@@ -176,7 +179,7 @@ export class ApplianceClient extends EventEmitter {
   async #handshake(): Promise<void> {
     let hello: Hello;
     try {
-      hello = await this.call('HELLO', { proto: PROTOCOL_VERSION });
+      hello = await this.call('HELLO', { proto: PROTOCOL_VERSION }, HANDSHAKE);
     } catch (e) {
       if (e instanceof CommandError && e.reason === 'board-error' && e.boardCode === 3) {
         throw new CommandError('protocol-version', 'HELLO', `the appliance does not speak protocol version ${PROTOCOL_VERSION}: upgrade dtmfguard or the board firmware`);
@@ -187,14 +190,14 @@ export class ApplianceClient extends EventEmitter {
       throw new CommandError('protocol-version', 'HELLO', `the appliance answered protocol version ${hello.proto}, this host speaks ${PROTOCOL_VERSION}: upgrade dtmfguard`);
     }
     const previous = this.#state?.hello.boot_id;
-    await this.#readState(hello);
+    await this.#readState(hello, HANDSHAKE);
     if (previous !== undefined && previous !== hello.boot_id) this.emit('rebooted', { from: previous, to: hello.boot_id });
   }
 
-  async #readState(hello?: Hello): Promise<void> {
-    const h = hello ?? (await this.call('HELLO', { proto: PROTOCOL_VERSION }));
-    const cfg = await this.cfgStatus();
-    const secureOn = h.channels > 0 ? (await this.getSecureSummary()).on : [];
+  async #readState(hello?: Hello, opts?: RequestOptions): Promise<void> {
+    const h = hello ?? (await this.call('HELLO', { proto: PROTOCOL_VERSION }, opts));
+    const cfg = await this.call('CFG_STATUS', {}, opts);
+    const secureOn = h.channels > 0 ? (await this.call('GET_SECURE_SUMMARY', {}, opts)).on : [];
     this.#state = { hello: h, cfg, secureOn, readAt: this.driver.clock.now() };
     this.emit('state', this.#state);
   }

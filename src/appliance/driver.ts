@@ -37,6 +37,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Override the catalogue's idempotency flag (rarely right; tests use it). */
   idempotent?: boolean;
+  /**
+   * Part of the handshake: sent while the link is still connecting, ahead of user commands
+   * (which wait until the hello and the state re-read are done).
+   */
+  handshake?: boolean;
 }
 
 interface StateChange {
@@ -149,7 +154,7 @@ export class ApplianceDriver extends EventEmitter {
    * CommandError whose reason says what went wrong and whose message carries the DG code.
    */
   request(name: string, fields: Record<string, string> = {}, opts: RequestOptions = {}): Promise<Frame> {
-    const control = this.#handshaking;
+    const control = opts.handshake === true;
     if (this.#state === 'closed') return Promise.reject(new CommandError('closed', name, `driver is closed: cannot send ${name}`));
     if (this.#state === 'failed' && this.#terminalError) return Promise.reject(this.#terminalFor(name));
     if (this.#queue.length >= this.options.maxQueue) {
@@ -344,7 +349,7 @@ export class ApplianceDriver extends EventEmitter {
   #pump(): void {
     if (this.#inFlight) return;
     const canUser = this.#state === 'ready' && !this.#handshaking;
-    const canControl = this.#handshaking && (this.#state === 'connecting' || this.#state === 'ready');
+    const canControl = this.#state === 'ready' || (this.#handshaking && this.#state === 'connecting');
     const idx = this.#queue.findIndex((c) => (c.control ? canControl : canUser));
     if (idx < 0) return;
     const [cmd] = this.#queue.splice(idx, 1);

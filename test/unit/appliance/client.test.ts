@@ -96,8 +96,14 @@ describe('ApplianceClient', () => {
     board.device.hangUp();
     board.bootId = 'FEEDF00D';
     await board.device.open();
+    await clock.advance(0);
+    // A user command issued while the link is down waits for the handshake of the reopen.
+    const ping = client.ping();
+    const logged = board.log.length;
     await clock.advance(50);
     expect(client.linkState).toBe('ready');
+    expect((await ping).boot_id).toBe('FEEDF00D');
+    expect(board.log.slice(logged)).toEqual(['HELLO', 'CFG_STATUS', 'GET_SECURE_SUMMARY', 'PING']);
     expect(board.log.filter((n) => n === 'HELLO')).toHaveLength(2);
     expect(reboots).toEqual([{ from: 'A1B2C3D4', to: 'FEEDF00D' }]);
     expect(client.stats().reconnects).toBe(1);

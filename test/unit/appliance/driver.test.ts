@@ -26,7 +26,7 @@ function setup(board: ScriptedBoard, config: Partial<DriverConfig> = {}) {
     clock,
     protocol,
     handshake: async (d) => {
-      await d.request('HELLO', { protocol: '1' });
+      await d.request('HELLO', { protocol: '1' }, { handshake: true });
     },
     ...config,
   });
