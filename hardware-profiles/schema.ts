@@ -51,7 +51,9 @@ export const profileSchema = z
       spans: z.array(spanSchema).max(8),
       sip: sipSchema.nullable(),
     }),
-    channels: z.number().int().min(1).max(4096),
+    // 240 at most: GET_SECURE_SUMMARY lists the channels in secure mode in one frame (docs/protocol.md
+    // §2.4), which holds even when every other channel of 240 is on (~450 octets), not of 480.
+    channels: z.number().int().min(1).max(240),
     codecs: z.array(z.enum(['alaw', 'ulaw'])).min(1),
     serial: z.strictObject({
       baudRate: z.union([z.literal(9600), z.literal(19200), z.literal(38400), z.literal(57600), z.literal(115200), z.literal(230400)]),

@@ -55,6 +55,14 @@ describe('device server: identity and reads', () => {
     expect(ok(await host.request('GET_SPAN_CONFIG', { span: '1' }))).toEqual({ span: '1', type: 'e1', framing: 'crc4', line_code: 'hdb3', lbo: '0', clock: 'line', view: 'running' });
   });
 
+  it('GET_SECURE_SUMMARY fits in one frame in the worst case (every other channel on, largest profile)', async () => {
+    const { host, board } = setup('sip-edge');
+    for (let ch = 1; ch <= 120; ch += 2) board.setSecure(ch, true);
+    const f = await host.request('GET_SECURE_SUMMARY');
+    expect(COMMANDS.GET_SECURE_SUMMARY.response.parse(f.fields).on).toHaveLength(60);
+    expect(encodeFrame(f).length).toBeLessThan(400);
+  });
+
   it('refuses bad requests with ERR naming the field, and model mismatches as unsupported', async () => {
     const { host } = setup();
     expect(errOf(await host.request('GET_SECURE', { ch: '61' }))).toMatchObject({ code: 4, err: 'no-such-channel', field: 'ch' });

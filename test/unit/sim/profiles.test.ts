@@ -51,6 +51,7 @@ describe('hardware profiles', () => {
 
   const cases: Array<[string, (p: Record<string, any>) => void, string]> = [
     ['wrong type', (p) => (p.channels = 'sixty'), 'field channels'],
+    ['more channels than GET_SECURE_SUMMARY can list in one frame', (p) => ((p.interfaces = { spans: [], sip: { listen: '0.0.0.0:5004', forward: '127.0.0.1:5006', ptPcmu: 0, ptPcma: 8, ptEvent: 101 } }), (p.channels = 480)), 'field channels: Too big'],
     ['channels not matching the spans', (p) => (p.channels = 59), 'field channels: the spans carry 60 channels'],
     ['T1 framing on an E1 span', (p) => (p.interfaces.spans[1].framing = 'esf'), 'field interfaces.spans[1].framing'],
     ['misspelt field', (p) => (p.serial.baud = 9600), 'field serial.baud: unknown field'],
