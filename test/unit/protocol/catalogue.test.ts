@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { COMMANDS, EVENTS, ERR_FIELDS, NAK_FIELDS, describeIssue, encodeRequest } from '../../../src/protocol/commands.ts';
+import { COMMANDS, EVENTS, ERR_FIELDS, FW_CHUNK_MAX, NAK_FIELDS, describeIssue, encodeRequest } from '../../../src/protocol/commands.ts';
 import { decimal, rangeList, base64 } from '../../../src/protocol/fields.ts';
-import { decodeFrame, encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type Frame } from '../../../src/protocol/frame.ts';
 import { COMMAND_FIXTURES, EVENT_FIXTURES } from './catalogue-fixtures.ts';
 
 /** wire fields → typed → wire fields (canonical) → frame bytes → frame → typed: all equal. */
@@ -56,6 +56,13 @@ describe('message catalogue', () => {
     expect(COMMANDS.GET_SECURE_SUMMARY.response.safeParse({ channels: '60', on: '5-3' }).success).toBe(false);
     // responses tolerate fields a newer board adds
     expect(COMMANDS.PING.response.parse({ uptime_s: '1', boot_id: '0A1B2C3D', new_field: 'x' })).toEqual({ uptime_s: 1, boot_id: '0A1B2C3D' });
+  });
+
+  it('the largest FW_CHUNK (chunk_max octets, widest numbers) fits in one frame', () => {
+    const fields = encodeRequest('FW_CHUNK', { slot: 'B', offset: 0xffffffff, crc: 'FFFFFFFF', data: new Uint8Array(FW_CHUNK_MAX).fill(0xff) });
+    const line = encodeFrame({ kind: 'req', seq: 65535, name: 'FW_CHUNK', fields });
+    expect(line.length).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(line.length).toBeGreaterThan(700); // base64 of 512 octets is 684 characters
   });
 
   it('encodes typed requests', () => {
