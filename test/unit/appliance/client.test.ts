@@ -77,6 +77,21 @@ describe('ApplianceClient', () => {
     expect(client.state.secureOn).toEqual([5]);
   });
 
+  it('re-reads the state when event numbers show a gap (events were lost)', async () => {
+    const board = new FakeBoard();
+    const { client, clock } = await connect(board);
+    const logged = board.log.length;
+    await board.device.write(encodeFrame({ kind: 'evt', seq: 3, name: 'CFG', fields: { version: '1', changed: '' } }));
+    await board.device.write(encodeFrame({ kind: 'evt', seq: 4, name: 'CFG', fields: { version: '1', changed: '' } }));
+    await clock.advance(0);
+    expect(board.log.slice(logged)).toEqual([]);
+    board.secure.add(9);
+    await board.device.write(encodeFrame({ kind: 'evt', seq: 7, name: 'CFG', fields: { version: '1', changed: '' } }));
+    await clock.advance(0);
+    expect(board.log.slice(logged)).toEqual(['HELLO', 'CFG_STATUS', 'GET_SECURE_SUMMARY']);
+    expect(client.state.secureOn).toEqual([2, 9]);
+  });
+
   it('fails to connect with DG1201 and exit 3 when nothing answers', async () => {
     const board = new FakeBoard();
     board.silent = true;
