@@ -16,7 +16,8 @@ export interface CodewordMaskWindow {
  * i - delay except inside mask windows (the G711Masker contract).
  */
 export interface CodewordMasker {
-  process(codes: Uint8Array): Uint8Array;
+  /** Writes into `out` (exactly as long as `codes`) when given, and returns it. */
+  process(codes: Uint8Array, out?: Uint8Array): Uint8Array;
   drainWindows(): CodewordMaskWindow[];
 }
 

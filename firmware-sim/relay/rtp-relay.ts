@@ -297,12 +297,22 @@ export class RtpRelay extends EventEmitter {
     if (t) this.clock.clearTimeout(t.handle);
     const handle = this.clock.setTimeout(() => {
       this.timers.delete(s.ssrc);
-      if (!this.socket) return;
-      const tNow = this.clock.now();
-      s.pump(tNow);
-      this.arm(s, tNow);
+      // Deadlines are acted on after the event loop's I/O phase: timers run before it, and after a
+      // stall (GC, a busy machine) the datagrams waiting in the socket are on time, not lost.
+      this.defer(() => {
+        if (!this.socket) return;
+        const tNow = this.clock.now();
+        s.pump(tNow);
+        this.arm(s, tNow);
+      });
     }, Math.max(0, Math.ceil(at - now)));
     this.timers.set(s.ssrc, { handle, at });
+  }
+
+  /** Runs `fn` after pending I/O: setImmediate under the system clock, at once under a test clock. */
+  private defer(fn: () => void): void {
+    if (this.clock === relaySystemClock) setImmediate(fn);
+    else fn();
   }
 
   private clearTimer(ssrc: number): void {

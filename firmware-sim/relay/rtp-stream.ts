@@ -400,11 +400,16 @@ export class RtpStream {
       for (let o = 0; o < codes.length; o += FILL_CHUNK) this.feed(codes.subarray(o, Math.min(codes.length, o + FILL_CHUNK)));
       return;
     }
-    const out = this.masker!.process(codes);
     const start = (this.fed - this.D) & this.ringMask;
-    const first = Math.min(out.length, this.ring.length - start);
-    this.ring.set(first === out.length ? out : out.subarray(0, first), start);
-    if (first < out.length) this.ring.set(out.subarray(first), 0);
+    if (start + codes.length <= this.ring.length) {
+      // The usual case: the masker writes straight into the ring, no copy, no allocation.
+      this.masker!.process(codes, this.ring.subarray(start, start + codes.length));
+    } else {
+      const out = this.masker!.process(codes);
+      const first = this.ring.length - start;
+      this.ring.set(out.subarray(0, first), start);
+      this.ring.set(out.subarray(first), 0);
+    }
     this.fed += codes.length;
     for (const w of this.masker!.drainWindows()) {
       if (this.hooks.isSecure()) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
@@ -419,18 +424,34 @@ export class RtpStream {
       this.hooks.send(p.datagram, p.arrivedAt);
       return;
     }
-    const out = Buffer.from(p.datagram);
-    const off = p.payloadOffset;
-    const start = p.idx & this.ringMask;
-    const first = Math.min(p.len, this.ring.length - start);
-    out.set(this.ring.subarray(start, start + first), off);
-    if (first < p.len) out.set(this.ring.subarray(0, p.len - first), off + first);
-    const tone = this.tone;
-    this.windows.forEachOverlap(p.idx, p.idx + p.len, (from, to, windowStart) => {
-      for (let i = from; i < to; i++) out[off + i - p.idx] = tone[(i - windowStart) % tone.length];
-    });
-    if (Buffer.compare(out, p.datagram) !== 0) this.counters.audioMasked++;
-    this.hooks.send(out, p.arrivedAt);
+    // The payload is rewritten in place: the datagram is the relay's own (a fresh buffer per
+    // message from the socket), and the header around it stays the sender's bytes.
+    const d = p.datagram;
+    const off = p.payloadOffset - p.idx;
+    const ring = this.ring;
+    const mask = this.ringMask;
+    let changed = false;
+    for (let i = p.idx, end = p.idx + p.len; i < end; i++) {
+      const c = ring[i & mask];
+      if (d[off + i] !== c) {
+        d[off + i] = c;
+        changed = true;
+      }
+    }
+    if (this.windows.size > 0) {
+      const tone = this.tone;
+      this.windows.forEachOverlap(p.idx, p.idx + p.len, (from, to, windowStart) => {
+        for (let i = from; i < to; i++) {
+          const c = tone[(i - windowStart) % tone.length];
+          if (d[off + i] !== c) {
+            d[off + i] = c;
+            changed = true;
+          }
+        }
+      });
+    }
+    if (changed) this.counters.audioMasked++;
+    this.hooks.send(d, p.arrivedAt);
   }
 
   private releaseEvent(e: HeldEvent): void {

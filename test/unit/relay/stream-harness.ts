@@ -45,8 +45,7 @@ export function fakeMasker(transform: (code: number) => number = (c) => c): Mask
     let runStart = -1;
     let windows: CodewordMaskWindow[] = [];
     const m: CodewordMasker = {
-      process(codes) {
-        const out = new Uint8Array(codes.length);
+      process(codes, out = new Uint8Array(codes.length)) {
         for (let k = 0; k < codes.length; k++) {
           line.push(codes[k]);
           const c = line.shift()!;
@@ -72,8 +71,13 @@ export function fakeMasker(transform: (code: number) => number = (c) => c): Mask
 }
 
 export interface Sent {
+  /** A copy of the bytes sent, taken when they were sent. */
   data: Buffer;
-  /** The very object handed in (identity shows a passthrough sent the same bytes object). */
+  /**
+   * The test's own datagram when the stream sent the very bytes object it was given (a
+   * passthrough), else the object sent. The stream gets a copy of each datagram (it may rewrite
+   * payloads in place, as it may the socket's buffers), so the test's datagrams stay pristine.
+   */
   original: Uint8Array;
   at: number;
   arrivedAt: number;
@@ -85,12 +89,13 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
   const sent: Sent[] = [];
   const spans: MaskedSpan[] = [];
   const counters = newRelayCounters();
+  const given = new Map<Uint8Array, Buffer>();
   const s = new RtpStream(
     SSRC,
     { maskTone: '#', lookaheadMs: 40, jitterMs: 30, eventHangoverMs: 100, maxGapMs: 1000, createMasker: fakeMasker(), ...settings },
     {
       isSecure: () => secureOn,
-      send: (d, arrivedAt) => sent.push({ data: Buffer.from(d), original: d, at: now, arrivedAt }),
+      send: (d, arrivedAt) => sent.push({ data: Buffer.from(d), original: given.get(d) ?? d, at: now, arrivedAt }),
       masked: (span) => spans.push(span),
     },
     counters,
@@ -111,9 +116,11 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
     /** Delivers a datagram at time t (ms). */
     deliver(t: number, datagram: Buffer) {
       advance(t);
-      const p = parseRtp(datagram);
-      if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, datagram, now);
-      else s.onEvent(p, datagram, now);
+      const copy = Buffer.from(datagram);
+      given.set(copy, datagram);
+      const p = parseRtp(copy);
+      if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, copy, now);
+      else s.onEvent(p, copy, now);
     },
     /** Lets time run to t, firing wake-ups on the way. */
     advance,
