@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DgError } from '../../src/errors.ts';
 import { MASK_TONES, type MaskTone } from '../../src/dsp/dtmf-keys.ts';
-import { G711Masker, Masker, type MaskWindow } from '../../src/dsp/masker.ts';
+import { G711Masker, Masker, MIN_LEAK_FREE_LOOKAHEAD_MS, type MaskWindow } from '../../src/dsp/masker.ts';
 import { AUDIO_ERR } from '../../src/audio/audio-errors.ts';
 import { describeFormat } from '../../src/audio/audio-format.ts';
 import { openAudioFile, type AudioSource } from '../../src/audio/audio-source.ts';
@@ -62,7 +62,8 @@ export async function maskFile(input: string, output: string, opts: MaskFileOpti
         `${input}: mask writes its output in the input's format and supports 16-bit PCM, A-law and µ-law, not ${format.encoding}; convert with: sox ${input} -b 16 in16.wav`,
       );
     }
-    const maskerOpts = { maskTone: opts.maskTone, lookaheadMs: opts.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS, sampleRate: format.sampleRate };
+    // secure: true spelled out: this command is the board's secure-mode path (interface contract).
+    const maskerOpts = { maskTone: opts.maskTone, lookaheadMs: opts.lookaheadMs ?? DEFAULT_LOOKAHEAD_MS, sampleRate: format.sampleRate, secure: true };
     const maskers: ChannelMasker[] = Array.from({ length: format.channels }, () =>
       g711 ? (new G711Masker(format.encoding as 'alaw' | 'ulaw', maskerOpts) as ChannelMasker) : (new Masker(maskerOpts) as ChannelMasker),
     );
@@ -144,7 +145,14 @@ Examples:
   $ dtmfguard verify --mask-tone 0 call-masked.wav   # should exit 0`,
     )
     .action(async (input: string, output: string, o: { maskTone: MaskTone; lookaheadMs: string; json?: boolean }) => {
-      const result = await maskFile(input, output, { maskTone: o.maskTone, lookaheadMs: parseLookahead(o.lookaheadMs) });
+      const lookaheadMs = parseLookahead(o.lookaheadMs);
+      if (lookaheadMs < MIN_LEAK_FREE_LOOKAHEAD_MS) {
+        // Allowed (an experiment may want to see the leak) but never silently.
+        process.stderr.write(
+          `warning: --lookahead-ms ${lookaheadMs} is below ${MIN_LEAK_FREE_LOOKAHEAD_MS} ms, the masker's guaranteed leak-free lookahead; the start of a digit may get through\n`,
+        );
+      }
+      const result = await maskFile(input, output, { maskTone: o.maskTone, lookaheadMs });
       if (o.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {

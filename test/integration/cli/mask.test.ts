@@ -130,6 +130,13 @@ describe('dtmfguard-sim mask', () => {
     expect(readdirSync(dir).filter((n) => n.includes('.partial-'))).toEqual([]);
   });
 
+  it('warns on stderr, but masks, when the lookahead is below the leak-free minimum', async () => {
+    const r = await mask(['--lookahead-ms', '5', f('pan.wav'), f('pan-5ms.wav')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: --lookahead-ms 5 is below \d+ ms/);
+    expect(r.stdout).toMatch(/lookahead 5 ms/);
+  });
+
   it('shows examples in --help', async () => {
     const r = await mask(['--help']);
     expect(r.code).toBe(0);
