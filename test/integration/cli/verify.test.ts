@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findLuhnRuns } from '../../../src/redact.ts';
 import { dtmfSequence, digitsOf, expectOneLineError, verify, writePcm16Wav, type JsonVerdict } from './verify-helpers.ts';
 
 /**
@@ -118,6 +119,15 @@ describe('dtmfguard verify --mask-tone', () => {
     expect(r.stdout).not.toMatch(/\d{5,}/);
     expect(r.stdout.match(/LEAK$/gm)).toHaveLength(1); // only the 4 is a leak with mask tone 1
     expect(r.stdout).toMatch(/verdict: LEAK: 1 digit/);
+  });
+
+  it('never writes the leaked test PAN as one digit run (the Luhn scan finds nothing in text or JSON)', async () => {
+    for (const args of [['--mask-tone', '#'], ['--json', '--mask-tone', '#'], ['--json']]) {
+      const r = await verify([...args, f('pan.wav')]);
+      expect(r.stdout).toMatch(/4/);
+      expect(findLuhnRuns(r.stdout + r.stderr)).toEqual([]);
+    }
+    expect(findLuhnRuns('4111111111111111')).not.toEqual([]); // the scan does find the PAN as a run
   });
 
   it('refuses a mask tone that is not #, 0 or 1', async () => {
