@@ -279,12 +279,25 @@ async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<vo
   }
 }
 
+/**
+ * Driver options for the corrupted line: ~40% of frames arrive damaged in each direction at 1%
+ * byte errors, so an exchange succeeds about one time in three; 20 attempts (the maximum) make an
+ * idempotent command's failure unlikely (0.68^20 < 0.1%). The timeout is cut to 250 ms because a
+ * round trip at 115200 takes ~20 ms and a timeout is the price of every unreadable answer.
+ */
+const CORRUPT_DRIVER: Partial<DriverOptions> = { maxAttempts: 20, responseTimeoutMs: 250, failuresBeforeResync: 6, failuresBeforeReopen: 12 };
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { device: { type: 'string' }, baud: { type: 'string' }, corrupt: { type: 'string' }, seed: { type: 'string' } },
   });
   if (values.device) {
     await runDevice(values.device, Number(values.baud ?? BAUD), Number(values.corrupt ?? 0), Number(values.seed ?? 1));
+    return;
+  }
+  // BENCH_CONTROL_ONLY=corrupt runs just the corruption part (it is the slow one).
+  if (process.env.BENCH_CONTROL_ONLY === 'corrupt') {
+    await corruptRun(Number(process.env.BENCH_CONTROL_N ?? 400), CORRUPT_DRIVER);
     return;
   }
   const paced = await rtt(BAUD, 1000);
@@ -295,7 +308,7 @@ async function main(): Promise<void> {
   emit('control_rtt_pty_p99', 'ms', percentile(fast, 99));
   const ev = await eventThroughput(2000);
   emit('control_event_throughput', 'events/s', ev.perS, `${ev.received}/2000 SECURE events received at 115200 8N1`);
-  await corruptRun(400, { maxAttempts: 20, responseTimeoutMs: 250, failuresBeforeResync: 6, failuresBeforeReopen: 12 });
+  await corruptRun(400, CORRUPT_DRIVER);
 }
 
 await main();
