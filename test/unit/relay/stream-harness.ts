@@ -100,8 +100,10 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
     },
     counters,
   );
-  const advance = (t: number) => {
-    for (let w = s.nextWakeup(); w !== undefined && w <= t; w = s.nextWakeup()) {
+  // Wake-ups due at the very time a datagram arrives run after it (`before`), as in RtpRelay,
+  // which acts on deadlines after the event loop's I/O phase.
+  const advance = (t: number, before = false) => {
+    for (let w = s.nextWakeup(); w !== undefined && (before ? w < t : w <= t); w = s.nextWakeup()) {
       now = Math.max(now, w);
       s.pump(now);
     }
@@ -115,7 +117,7 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
     setSecure: (on: boolean) => (secureOn = on),
     /** Delivers a datagram at time t (ms). */
     deliver(t: number, datagram: Buffer) {
-      advance(t);
+      advance(t, true);
       const copy = Buffer.from(datagram);
       given.set(copy, datagram);
       const p = parseRtp(copy);
@@ -123,7 +125,7 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
       else s.onEvent(p, copy, now);
     },
     /** Lets time run to t, firing wake-ups on the way. */
-    advance,
+    advance: (t: number) => advance(t),
     /** Drains everything (what stop() does). */
     end() {
       s.pump(Infinity);
