@@ -18,6 +18,8 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_ENDOFOPT = 0;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
+/** Interfaces per section we keep; more is a damaged or hostile file, and would grow memory without bound. */
+const MAX_INTERFACES = 65536;
 /** Bound for blocks we parse; larger non-packet blocks (name tables, journals) are skipped unread. */
 const MAX_PARSED_BLOCK = MAX_RECORD_BYTES + 64;
 
@@ -169,7 +171,8 @@ export async function* readPcapng(r: ByteReader, summary: CaptureSummary): Async
         if (code === OPT_IF_TSRESOL && len >= 1) tsresol = v.getUint8(off);
         if (code === OPT_IF_TSOFFSET && len >= 8) tsoffset = v.getBigInt64(off, little);
       });
-      ifaces.push(makeIface(v.getUint16(0, little), v.getUint32(4, little), tsresol, tsoffset));
+      if (ifaces.length >= MAX_INTERFACES) countSkip(summary.skipped, 'interface description beyond 65536 per section');
+      else ifaces.push(makeIface(v.getUint16(0, little), v.getUint32(4, little), tsresol, tsoffset));
       continue;
     }
 

@@ -72,6 +72,13 @@ export interface StreamTrackerOptions {
   reorderWindow?: number;
   /** Heuristic candidates remembered at once; oldest forgotten first. */
   maxCandidates?: number;
+  /**
+   * A stream silent this long (capture time) is finished: its held audio and open event are
+   * emitted and its state freed, so a day of calls does not grow memory. 60 s: longer than any hold
+   * without RTP that still counts as the same talk spurt; a stream that resumes after it is
+   * reported again as a new segment of the same SSRC and 5-tuple.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** RTP clock of G.711 and of telephone-event as SDP maps them here (RFC 3551 §4.5.14, RFC 4733 §2.1). */
@@ -112,6 +119,10 @@ export class StreamTracker {
   /** Payload maps from SDP, by "address|port" of the receiving side. */
   private readonly sdpByDest = new Map<string, Map<number, PayloadKind>>();
   private readonly opts: Required<Omit<StreamTrackerOptions, 'rtpPorts'>>;
+  /** Reports of streams finished by the idle timeout. */
+  private readonly finished: StreamReport[] = [];
+  private lastSweepNs: bigint | undefined;
+  private readonly idleNs: bigint;
   sipMessages = 0;
   sdpMedia = 0;
   /** UDP datagrams that belonged to no RTP stream. */
@@ -119,13 +130,20 @@ export class StreamTracker {
 
   constructor(opts: StreamTrackerOptions = {}) {
     this.ports = new Set(opts.rtpPorts ?? []);
-    this.opts = { eventPt: opts.eventPt ?? 101, reorderWindow: opts.reorderWindow ?? 50, maxCandidates: opts.maxCandidates ?? 4096 };
+    this.opts = { eventPt: opts.eventPt ?? 101, reorderWindow: opts.reorderWindow ?? 50, maxCandidates: opts.maxCandidates ?? 4096,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000 };
+    this.idleNs = BigInt(Math.round(this.opts.idleTimeoutMs * 1e6));
     this.defaults = new Map<number, PayloadKind>([[0, 'ulaw'], [8, 'alaw'], [this.opts.eventPt, 'telephone-event']]);
   }
 
   /** Feeds one UDP datagram captured at `ns`; returns audio and events that became final. */
   push(udp: UdpDatagram, ns: bigint): TrackerOutput[] {
     const out: TrackerOutput[] = [];
+    // Sweep for idle streams about once a second of capture time: cheap, and bounds memory.
+    if (this.lastSweepNs === undefined || ns - this.lastSweepNs > 1_000_000_000n || ns < this.lastSweepNs) {
+      this.lastSweepNs = ns;
+      this.sweep(ns, out);
+    }
     const payload = udp.payload;
     if (payload.length < 12 || payload[0] >> 6 !== 2) {
       if (looksLikeSip(payload)) this.learnSdp(payload);
@@ -176,42 +194,56 @@ export class StreamTracker {
   /** End of capture: emits everything still held in reorder windows and open events. */
   flush(): TrackerOutput[] {
     const out: TrackerOutput[] = [];
-    for (const s of this.streams.values()) {
-      const chunks: AudioChunk[] = [];
-      s.audio?.flush(chunks);
-      for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
-      const evs: DedupedEvent[] = [];
-      s.events.flush(evs);
-      for (const e of evs) out.push(this.eventOut(s, e));
-    }
+    for (const s of this.streams.values()) this.flushStream(s, out);
     return out;
   }
 
+  /** Every stream seen, finished ones first, in the order they were found. */
   reports(): StreamReport[] {
-    return [...this.streams.values()].map((s) => {
-      const sequence = s.seq.snapshot();
-      return {
-        id: s.id,
-        label: streamLabel(s.id),
-        foundBy: s.foundBy,
-        packets: s.packets,
-        audioPackets: s.audioPackets,
-        eventPackets: s.eventPackets,
-        otherPackets: s.otherPackets,
-        payloadTypes: [...s.pts].sort((a, b) => a - b),
-        codec: s.codec,
-        sequence,
-        jitterMs: (sequence.jitter / CLOCK_RATE) * 1000,
-        late: s.audio?.late ?? 0,
-        filledSamples: s.audio?.filledSamples ?? 0,
-        timestampJumps: s.audio?.jumps ?? 0,
-        events: s.eventCount,
-        eventRepeats: s.events.repeats,
-        malformedEvents: s.malformedEvents,
-        firstMs: nsToMs(s.firstNs),
-        lastMs: nsToMs(s.lastNs),
-      };
-    });
+    return [...this.finished, ...[...this.streams.values()].map((s) => this.report(s))];
+  }
+
+  private flushStream(s: Stream, out: TrackerOutput[]): void {
+    const chunks: AudioChunk[] = [];
+    s.audio?.flush(chunks);
+    for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
+    const evs: DedupedEvent[] = [];
+    s.events.flush(evs);
+    for (const e of evs) out.push(this.eventOut(s, e));
+  }
+
+  private sweep(nowNs: bigint, out: TrackerOutput[]): void {
+    for (const [key, s] of this.streams) {
+      if (nowNs - s.lastNs <= this.idleNs) continue;
+      this.flushStream(s, out);
+      this.finished.push(this.report(s));
+      this.streams.delete(key);
+    }
+  }
+
+  private report(s: Stream): StreamReport {
+    const sequence = s.seq.snapshot();
+    return {
+      id: s.id,
+      label: streamLabel(s.id),
+      foundBy: s.foundBy,
+      packets: s.packets,
+      audioPackets: s.audioPackets,
+      eventPackets: s.eventPackets,
+      otherPackets: s.otherPackets,
+      payloadTypes: [...s.pts].sort((a, b) => a - b),
+      codec: s.codec,
+      sequence,
+      jitterMs: (sequence.jitter / CLOCK_RATE) * 1000,
+      late: s.audio?.late ?? 0,
+      filledSamples: s.audio?.filledSamples ?? 0,
+      timestampJumps: s.audio?.jumps ?? 0,
+      events: s.eventCount,
+      eventRepeats: s.events.repeats,
+      malformedEvents: s.malformedEvents,
+      firstMs: nsToMs(s.firstNs),
+      lastMs: nsToMs(s.lastNs),
+    };
   }
 
   private newStream(id: StreamId, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {

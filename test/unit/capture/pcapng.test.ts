@@ -78,6 +78,14 @@ describe('pcapng reader', () => {
     expect(summary.skipped['pcapng block type 0xbad']).toBe(1);
   });
 
+  it('keeps at most 65536 interfaces per section (memory stays bounded on hostile files)', async () => {
+    const idb = pcapngInterface(LINKTYPE.RAW);
+    const bytes = Buffer.concat([SHB_LE_NO_OPTIONS, ...new Array(65537).fill(idb), pcapngEnhancedPacket(65535, 1n, Uint8Array.of(0x45)), pcapngEnhancedPacket(65536, 1n, Uint8Array.of(0x45))]);
+    const { packets, summary } = await readAll(bytes);
+    expect(packets.map((p) => p.interfaceId)).toEqual([65535]);
+    expect(summary.skipped).toEqual({ 'interface description beyond 65536 per section': 1, 'packet on undeclared interface': 1 });
+  });
+
   it('gives identical packets whatever the chunking of the stream (every split size 1..64)', async () => {
     const bytes = multiInterface(true);
     const whole = await readAll(bytes);

@@ -109,6 +109,21 @@ describe('StreamTracker', () => {
     expect(t.reports().map((r) => streamLabel(r.id))).toHaveLength(2);
   });
 
+  it('finishes a stream idle past the timeout: its audio and open event come out, its report stays', () => {
+    const t = new StreamTracker({ idleTimeoutMs: 5_000 });
+    const out: TrackerOutput[] = [];
+    audioPackets(3).forEach((p, i) => out.push(...t.push(udp(p), BigInt(i) * 20_000_000n)));
+    out.push(...t.push(udp(rtp(65533, 0xffffff00 + 480, 101, serializeTelephoneEvent({ event: 2, end: false, volume: 5, duration: 400 }))), 80_000_000n));
+    expect(out.filter((o) => o.kind === 'audio')).toHaveLength(0); // still in the reorder window
+    // Another flow, 10 s later: the sweep finishes the first stream.
+    out.push(...t.push(udp(audioPackets(1)[0], { ...FLOW, srcPort: 40002 }), 10_000_000_000n));
+    expect(audioBytes(out).length).toBe(3 * 160);
+    expect(out.filter((o) => o.kind === 'event').map((o) => o.kind === 'event' && [o.digit, o.endSeen])).toEqual([['2', false]]);
+    expect(t.reports()).toHaveLength(1);
+    expect(t.reports()[0]).toMatchObject({ packets: 4, lastMs: 80 });
+    expect(t.flush()).toEqual([]);
+  });
+
   it('finds no stream in random UDP payloads (property, fixed seed)', () => {
     fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 200 }), { maxLength: 30 }), (payloads) => {
       const t = new StreamTracker();
