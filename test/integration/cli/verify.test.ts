@@ -174,6 +174,20 @@ describe('dtmfguard verify on bad input', () => {
     expect(v.files[0].digits.length).toBeLessThan(16);
   });
 
+  it('reads a WAV file sox wrote to a pipe (no length in the header) to its end, with a warning', async () => {
+    // With a generated input sox does not know the length up front, and cannot seek back on a pipe.
+    const piped = execFileSync('sox', ['-n', '-r', '8000', '-b', '16', '-c', '1', '-t', 'wav', '-', 'synth', '0.1', 'sine', '852', 'sine', '1477', 'channels', '1', 'vol', '0.4', 'pad', '0.2', '0.2'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    expect(piped.readUInt32LE(40)).toBe(0x7ffff000); // sox's placeholder data size
+    writeFileSync(f('piped.wav'), piped);
+    const r = await verify(['--json', f('piped.wav')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: .*piped\.wav: the WAV header gives no data length .*could not be checked for truncation\n$/);
+    expect(digitsOf(r)).toBe('9');
+    expect((JSON.parse(r.stdout) as JsonVerdict).files[0].warnings).toHaveLength(1);
+  });
+
   it('refuses headerless audio without --format', async () => {
     writeFileSync(f('headerless.raw'), readFileSync(f('keys.wav')).subarray(44));
     const r = await verify([f('headerless.raw')]);
