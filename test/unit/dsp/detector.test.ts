@@ -262,6 +262,23 @@ describe('Q.24 noise: 15 dB SNR (signal: both tones; noise: white Gaussian, full
     }
   });
 
+  it('a tone 3.5% off stays rejected in the noise', () => {
+    const specs: Partial<ToneSpec>[] = [
+      { lowDeviation: 0.035 },
+      { lowDeviation: -0.035 },
+      { highDeviation: 0.035, twistDb: -8 },
+      { highDeviation: -0.035, twistDb: -8 },
+      { lowDeviation: 0.035, twistDb: 4 },
+    ];
+    for (const spec of specs) {
+      for (let seed = 1; seed <= 3; seed++) {
+        const { signal } = sequence(DTMF_KEYS.map((key) => ({ key, durationMs: 100, phase: seed, ...spec })), { leadSamples: 90, gapMs: 40 });
+        const found = detectDigits(toInt16(noisy(signal, -10, spec.twistDb ?? 0, seed * 31)));
+        expect(found, `${JSON.stringify(spec)} seed ${seed}`).toEqual([]);
+      }
+    }
+  });
+
   it('noise alone, from −40 to 0 dBm0, gives no digit', () => {
     for (const level of [-40, -20, -10, 0]) {
       for (let seed = 1; seed <= 3; seed++) {
