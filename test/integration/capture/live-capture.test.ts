@@ -35,7 +35,8 @@ describe('live capture through tcpdump', () => {
         sequence: i, timestamp: i < 17 ? i * 160 : 17 * 160, ssrc: 0xabc, csrc: [], payload });
       await new Promise<void>((r, j) => tx.send(pkt, port, '127.0.0.1', (e) => (e ? j(e) : r())));
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // SIGINT ends tcpdump at once; wait (up to 10 s on a busy machine) until all 20 have come through.
+    for (let i = 0; i < 200 && (tracker.reports()[0]?.packets ?? 0) < 20; i++) await new Promise((r) => setTimeout(r, 50));
     await live.stop();
     await consumed;
     tx.close();
