@@ -6,10 +6,13 @@ import { CommandError } from '../../../src/appliance/driver-errors.ts';
 import { collectInfo, formatInfo } from '../../../src/cli/info.ts';
 import { encodeFrame } from '../../../src/protocol/frame.ts';
 import { FakeBoard } from './fake-board.ts';
+import { ScriptedBoard, ok } from './scripted-board.ts';
+import { SerialPortMock } from 'serialport';
 
 const clients: ApplianceClient[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
+  SerialPortMock.binding.reset();
 });
 
 async function connect(board: FakeBoard, clock = new ManualClock(), driver = {}) {
@@ -225,5 +228,33 @@ describe('configuration transactions', () => {
     await clock.advance(60_000);
     expect(await kept.outcome).toBe('confirmed');
     expect(board.running.tone).toBe('1');
+  });
+});
+
+describe('ApplianceClient protocol checks (scripted board on binding-mock)', () => {
+  const hello = { proto: '1', model: 'X', serial: 'S1', fw: '1.0.0', slot: 'A', hw: 'r1', caps: '', channels: '0', spans: '0', max_frame: '1024', boot_id: '0000BEEF', cfg: 'clean' };
+
+  it('refuses a board that only speaks an older protocol (ERR unsupported) with DG1202', async () => {
+    const board = new ScriptedBoard((req) => ({ kind: 'err', seq: req.seq, name: req.name, fields: { code: '3', err: 'unsupported', text: 'protocol 1 not supported' } }));
+    const e = (await caught(ApplianceClient.connect(board.transport(), { clock: new ManualClock() }))) as CommandError;
+    expect(e.message).toMatch(/^DG1202: the appliance does not speak protocol version 1: upgrade/);
+  });
+
+  it('refuses an answer with a newer protocol version than offered (DG1202)', async () => {
+    const board = new ScriptedBoard((req) => ok(req, { ...hello, proto: '2' }));
+    const e = (await caught(ApplianceClient.connect(board.transport(), { clock: new ManualClock() }))) as CommandError;
+    expect(e.message).toMatch(/^DG1202: the appliance answered protocol version 2, this host speaks 1/);
+  });
+
+  it('reports an answer that breaks the catalogue schema as DG1210', async () => {
+    const board = new ScriptedBoard((req) => {
+      if (req.name === 'HELLO') return ok(req, hello);
+      if (req.name === 'CFG_STATUS') return ok(req, { cfg: 'clean', version: '1', pending: '' });
+      return ok(req, { uptime_s: 'soon', boot_id: '0000BEEF' }); // named fixture: PING with a non-numeric uptime
+    });
+    const client = await ApplianceClient.connect(board.transport(), { clock: new ManualClock() });
+    clients.push(client);
+    const e = (await caught(client.ping())) as CommandError;
+    expect(e.message).toMatch(/^DG1210: board answered PING with fields this host cannot read \(uptime_s: /);
   });
 });
