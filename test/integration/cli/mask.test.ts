@@ -114,6 +114,36 @@ describe('dtmfguard-sim mask', () => {
     expect(new Set(digits.map((d) => d.channel))).toEqual(new Set([1, 2]));
   });
 
+  it('masks a call with real speech (espeak-ng): only the keyed digits are found, and the speech passes through', async () => {
+    execFileSync('espeak-ng', ['-w', f('speech22k.wav'), 'Thank you for calling. Please enter your card number after the tone, then press the hash key.'], { stdio: 'ignore' });
+    sox(f('speech22k.wav'), '-r', '8000', '-b', '16', f('speech.wav'));
+    // speech, the test PAN keyed in a pause, speech again; as A-law, as a trunk recorder stores it.
+    sox(f('speech.wav'), f('pan.wav'), f('speech.wav'), '-e', 'a-law', f('call.wav'));
+    const before = await verify(['--json', '--mask-tone', '#', f('call.wav')]);
+    expect(before.code).toBe(1);
+    expect(digitsOf(before)).toBe(PAN); // no talk-off on the speech
+
+    const m = await mask(['--json', f('call.wav'), f('call-masked.wav')]);
+    expect(m.code, m.stderr).toBe(0);
+    const after = await verify(['--json', '--mask-tone', '#', f('call-masked.wav')]);
+    expect(after.code).toBe(0);
+
+    const windows = (JSON.parse(m.stdout) as { windows: Array<{ startMs: number; endMs: number }> }).windows;
+    const inCodes = await readCodes(f('call.wav'));
+    const outCodes = await readCodes(f('call-masked.wav'));
+    const masked = new Uint8Array(inCodes.length);
+    for (const w of windows) masked.fill(1, Math.round(w.startMs * 8), Math.round(w.endMs * 8));
+    let changedOutside = 0;
+    let maskedSpeech = 0;
+    const speechEnd = (await readCodes(f('speech.wav'))).length / 2; // samples of the first sentence (16-bit)
+    for (let i = 0; i < inCodes.length; i++) {
+      if (!masked[i] && inCodes[i] !== outCodes[i]) changedOutside++;
+      if (i < speechEnd && masked[i]) maskedSpeech++;
+    }
+    expect(changedOutside).toBe(0);
+    expect(maskedSpeech / speechEnd).toBeLessThan(0.02); // fail-closed may catch a syllable, not the speech
+  });
+
   it.each([
     ['the same file for input and output', () => [f('pan.wav'), f('pan.wav')], 'DG2014', /is the input file/],
     ['a 24-bit input it cannot write back unchanged', () => (sox(f('pan.wav'), '-b', '24', f('pan24.wav')), [f('pan24.wav'), f('o.wav')]), 'DG2015', /pcm_s24le.*sox .* -b 16/],
