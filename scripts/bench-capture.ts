@@ -8,6 +8,7 @@
  *
  * The capture is µs pcap on Ethernet: 64 concurrent calls of 20 ms PCMU packets (214-byte frames)
  * with an RFC 4733 key press every 2 s per call. It is written in os.tmpdir() and deleted after.
+ * Files are read with 1 MiB stream chunks (fewer awaits per packet than the 64 KiB default).
  * Prints JSON lines {"name","unit","value","reference"?,"reference_value"?}.
  */
 import { spawnSync } from 'node:child_process';
@@ -88,14 +89,14 @@ try {
   let t = process.hrtime.bigint();
   let n = 0;
   let rssPeak = 0;
-  for await (const _p of readCapture(createReadStream(file, { highWaterMark: 1 << 16 }))) {
+  for await (const _p of readCapture(createReadStream(file, { highWaterMark: 1 << 20 }))) {
     if ((++n & 0xffff) === 0) rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   }
   const readerS = Number(process.hrtime.bigint() - t) / 1e9;
 
   // 2. The whole analysis.
   t = process.hrtime.bigint();
-  const a = analyseCapture(createReadStream(file, { highWaterMark: 1 << 16 }));
+  const a = analyseCapture(createReadStream(file, { highWaterMark: 1 << 20 }));
   let events = 0;
   let k = 0;
   for await (const o of a.outputs()) {

@@ -56,7 +56,7 @@ export class AudioReassembler {
       return;
     }
     // Copy: the capture reader hands out views of its read buffer.
-    const h: Held = { ts: extTs, codec, codes: Uint8Array.from(codes) };
+    const h: Held = { ts: extTs, codec, codes: codes.slice() };
     let i = this.held.length;
     while (i > 0 && this.held[i - 1].ts > extTs) i--;
     this.held.splice(i, 0, h);
