@@ -1,9 +1,6 @@
 import type { Frame, FrameHint } from '../protocol/frame.ts';
 import type { ProtocolAdapter } from './protocol-adapter.ts';
 
-/** Protocol version this host speaks (offered in HELLO, docs/protocol.md §7). */
-export const HOST_PROTOCOL_VERSION = 1;
-
 /**
  * The dtmfguard serial protocol as the driver sees it (docs/protocol.md). Idempotency comes from
  * the command catalogue (src/protocol/commands.ts) when the client installs it.

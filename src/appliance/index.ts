@@ -17,5 +17,5 @@ export {
   type TransactionResult,
   type ConfirmOutcome,
 } from './config-transaction.ts';
-export { makeDtmfguardProtocol, HOST_PROTOCOL_VERSION } from './dtmfguard-protocol.ts';
+export { makeDtmfguardProtocol } from './dtmfguard-protocol.ts';
 export type { ProtocolAdapter } from './protocol-adapter.ts';
