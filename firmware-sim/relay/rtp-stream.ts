@@ -21,7 +21,12 @@
  *   same moment together), rewritten when they leave if secure mode is on then, and each one is
  *   forwarded: the repeated end packets are deliberate redundancy (§2.5.1.4) that receivers
  *   de-duplicate themselves, and the sipp captures repeat them with one sequence number.
- * - the samples an event covers are replaced by the mask tone in the audio too.
+ * - the samples an event covers are replaced by the mask tone in the audio too, from the event's
+ *   timestamp to its end (open-ended, by `eventHangoverMs`, until the end packet comes).
+ * - other RTP of the stream (comfort noise) is held like events, unchanged, and ends the
+ *   talkspurt: the audio before it leaves without waiting for a lookahead that will not come.
+ * - a sender that restarts its timestamps on the same SSRC (three packets far behind) is followed:
+ *   what is held is sent, and the audio path restarts on the new timeline.
  * - outside secure mode each packet leaves as the very bytes that came in, after the same delay:
  *   switching secure mode on mid-call then changes no timing, only payloads.
  */
@@ -295,7 +300,6 @@ export class RtpStream {
     return t === Infinity ? undefined : t;
   }
 
-  /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
   private maxGapSamples(): number {
     return (this.settings.maxGapMs * SAMPLE_RATE) / 1000;
   }
@@ -327,6 +331,7 @@ export class RtpStream {
     this.pump(now);
   }
 
+  /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
   private holdMs(len: number): number {
     return (Math.ceil(this.D / len) * len * 1000) / SAMPLE_RATE;
   }
