@@ -3,6 +3,7 @@
  * sends G.711 RTP on its packet clock, receivers stand for the agent (forward) and the recorder
  * (mirror).
  */
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeG711, type G711Codec } from '../../../src/dsp/g711.ts';
 import { detectDigits } from '../../../src/dsp/detector.ts';
@@ -41,6 +42,18 @@ function timeline(codec: G711Codec, packets: Buffer[], ts0: number, length: numb
     if (p.payloadType === 0 || p.payloadType === 8) out.set(p.payload, p.timestamp - ts0);
   }
   return out;
+}
+
+/**
+ * multimon-ng, an independent DTMF decoder, on 8 kHz linear audio (resampled by sox to the 22050 Hz
+ * its raw input expects): the keys it hears, in order.
+ */
+function multimonKeys(samples: Int16Array): string[] {
+  const raw22k = execFileSync('sox', ['-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', '-', '-t', 'raw', '-r', '22050', '-e', 'signed', '-b', '16', '-c', '1', '-'], {
+    input: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength),
+  });
+  const out = execFileSync('multimon-ng', ['-q', '-c', '-a', 'DTMF', '-t', 'raw', '-'], { input: raw22k, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  return [...out.matchAll(/^DTMF: (.)$/gm)].map((m) => m[1]);
 }
 
 function bySeq(rs: Received[]): Map<number, Received> {
@@ -100,6 +113,9 @@ describe('relay on loopback UDP, secure mode', () => {
     const output = timeline(codec, [...fwd.values()].map((r) => r.data), caller.ts0, samples.length);
     const found = detectDigits(decodeG711(codec, output));
     expect(found.map((d) => d.digit)).toEqual(KEYS.map(() => '#'));
+    // The same verdict from an independent decoder.
+    expect(multimonKeys(decodeG711(codec, input))).toEqual(KEYS);
+    expect(multimonKeys(decodeG711(codec, output))).toEqual(KEYS.map(() => '#'));
 
     // Nothing else changed: every codeword that differs lies within a digit (± the masker's 5 ms padding blocks).
     const margin = 10 * 8;
