@@ -2,6 +2,7 @@ import { createProgram } from './program.ts';
 import { runMain } from './run.ts';
 import { version } from '../version.ts';
 import { register as registerVerify } from './verify.ts';
+import { register as registerVerifySignature } from './verify-signature.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerCheck } from './check.ts';
@@ -10,6 +11,7 @@ import { register as registerCheck } from './check.ts';
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerInfo,
   registerVerify,
+  registerVerifySignature,
   registerServe,
   registerCheck,
 ];

@@ -20,8 +20,56 @@ export interface DigitReport {
   channel?: number;
   /** Capture stream identity (e.g. SSRC and addresses); set by capture verifiers. */
   stream?: string;
+  /** Which in-band receiver found it: the Q.24 one, or the attacker's (a fragment Q.24 ignores). */
+  detector?: 'q24' | 'attacker';
+  /** RFC 4733 only: false when no end packet was seen (lost, or the capture stopped mid-event). */
+  endSeen?: boolean;
   /** True when a mask tone was given and this digit is not it: a real digit got through. */
   leak: boolean;
+}
+
+/** Per-stream statistics of a capture (see src/rtp/stream-tracker.ts StreamReport). */
+export interface StreamSummary {
+  stream: string;
+  foundBy: 'port' | 'sdp' | 'heuristic';
+  codec?: string;
+  payloadTypes: number[];
+  packets: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  /** Audio packets that came too late to be put back in order. */
+  late: number;
+  jitterMs: number;
+  /** Samples of silence put in for lost packets. */
+  filledSamples: number;
+  timestampJumps: number;
+  /** Audio length reassembled, ms (timestamp order, gaps filled). */
+  audioMs: number;
+  events: number;
+  /** RFC 4733 events whose code is not a DTMF key (flash, tones ...): listed, never digits. */
+  otherEvents: number;
+  malformedEvents: number;
+  /** Capture time of the first and last packet, ms since the Unix epoch. */
+  firstMs: number;
+  lastMs: number;
+}
+
+/** What the capture reader and the decoders saw and skipped. */
+export interface CaptureMeta {
+  format: string;
+  packets: number;
+  bytes: number;
+  skippedRecords: Record<string, number>;
+  skippedFrames: Record<string, number>;
+  nonRtpDatagrams: number;
+  sipMessages: number;
+  sdpMedia: number;
+  /** Where and why reading stopped early; the verdict covers only what came before. */
+  partial?: { code: string; message: string; offset: number };
+  /** Live capture: the interface, and packets the kernel dropped (tcpdump's count). */
+  interface?: string;
+  kernelDrops?: number;
 }
 
 export interface FileVerdict {
@@ -36,6 +84,13 @@ export interface FileVerdict {
   warnings: string[];
   digits: DigitReport[];
   leaks: number;
+  /** SHA-256 of the input bytes (hex), when asked for (reports, signed verdicts). */
+  sha256?: string;
+  /** Bytes in the input file. */
+  size?: number;
+  /** Captures: the RTP streams found, with loss, duplicates, reordering and jitter. */
+  streams?: StreamSummary[];
+  capture?: CaptureMeta;
   /** Set when the file could not be verified at all; `digits` is then empty. */
   error?: { code: string; message: string };
 }
@@ -99,9 +154,16 @@ export function formatVerdictText(v: Verdict): string {
     const head = `${f.file}: ${f.format ?? f.kind}${f.durationMs !== undefined ? `, ${(f.durationMs / 1000).toFixed(3)} s` : ''}${f.truncated ? ', TRUNCATED' : ''}`;
     lines.push(head);
     for (const w of f.warnings) lines.push(`  warning: ${w}`);
+    for (const st of f.streams ?? []) {
+      lines.push(
+        `  stream ${st.stream}: ${st.codec ?? 'no audio'}, ${st.packets} packets, ${st.lost} lost, ${st.duplicates} duplicate, ` +
+          `${st.reordered} reordered, jitter ${st.jitterMs.toFixed(1)} ms, ${st.events} event(s) (found by ${st.foundBy})`,
+      );
+    }
     if (f.digits.length === 0) lines.push('  no DTMF digit found');
     for (const d of f.digits) {
-      const where = [d.channel !== undefined ? `channel ${d.channel}` : '', d.stream ?? '', d.source].filter(Boolean).join(', ');
+      const src = d.detector === 'attacker' ? 'inband fragment' : d.source;
+      const where = [d.channel !== undefined ? `channel ${d.channel}` : '', d.stream ?? '', src].filter(Boolean).join(', ');
       lines.push(`  ${ms(d.startMs)} s - ${ms(d.endMs)} s  ${d.digit}  (${where})${d.leak ? '  LEAK' : ''}`);
     }
   }

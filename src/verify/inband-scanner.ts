@@ -1,0 +1,90 @@
+/**
+ * In-band digits of one channel or stream: the Q.24 receiver (what a person or an IVR would hear as
+ * a digit) and the attacker's receiver (fragments too short or too quiet for Q.24) side by side.
+ * A fragment that is only part of a digit the Q.24 receiver reported (same key, overlapping) is the
+ * same finding and is dropped; every other fragment is reported on its own, marked `attacker`.
+ *
+ * Fragments are held until the Q.24 receiver can no longer claim them: it reports a digit only when
+ * the digit ends, so a fragment waits while a digit of its key that started before it is followed.
+ */
+import { DtmfDetector, type DetectedDigit } from '../dsp/detector.ts';
+import type { DtmfKey } from '../dsp/dtmf-keys.ts';
+import { AttackerDetector, type Fragment } from './attacker-detector.ts';
+
+export interface InbandDigit {
+  digit: DtmfKey;
+  /** Samples from the start of the channel (the scanner's origin). */
+  startSample: number;
+  endSample: number;
+  detector: 'q24' | 'attacker';
+}
+
+export interface InbandScannerOptions {
+  sampleRate?: number;
+  /** Run the attacker's receiver too. Default true. */
+  attacker?: boolean;
+}
+
+/** A fragment within 20 ms of a reported digit of the same key belongs to it (its edge or tail). */
+const SAME_DIGIT_MARGIN_MS = 20;
+/** The Q.24 receiver reports a digit 3 bad blocks (30 ms) after it ends; wait a little longer. */
+const REPORT_LATENCY_MS = 60;
+/** Held fragments beyond this are released unjudged (memory bound; only a pathological input gets here). */
+const MAX_HELD = 256;
+
+export class InbandScanner {
+  private readonly q24: DtmfDetector;
+  private readonly attacker: AttackerDetector | null;
+  private readonly margin: number;
+  private readonly latency: number;
+  private held: Fragment[] = [];
+  /** Q.24 digits reported recently, to absorb late fragments. */
+  private recent: DetectedDigit[] = [];
+  private processed = 0;
+
+  constructor(opts: InbandScannerOptions = {}) {
+    const sampleRate = opts.sampleRate ?? 8000;
+    this.q24 = new DtmfDetector({ sampleRate });
+    this.attacker = opts.attacker === false ? null : new AttackerDetector({ sampleRate });
+    this.margin = (SAME_DIGIT_MARGIN_MS * sampleRate) / 1000;
+    this.latency = (REPORT_LATENCY_MS * sampleRate) / 1000;
+  }
+
+  process(samples: Int16Array): InbandDigit[] {
+    const out: InbandDigit[] = [];
+    this.processed += samples.length;
+    this.take(this.q24.process(samples), this.attacker?.process(samples) ?? [], out, false);
+    return out;
+  }
+
+  flush(): InbandDigit[] {
+    const out: InbandDigit[] = [];
+    this.take(this.q24.flush(), this.attacker?.flush() ?? [], out, true);
+    this.processed = 0;
+    this.recent = [];
+    return out;
+  }
+
+  private take(digits: DetectedDigit[], fragments: Fragment[], out: InbandDigit[], end: boolean): void {
+    for (const d of digits) {
+      out.push({ digit: d.digit, startSample: d.startSample, endSample: d.endSample, detector: 'q24' });
+      this.recent.push(d);
+    }
+    for (const f of fragments) this.held.push(f);
+    const pending = end ? null : this.q24.pending();
+    const keep: Fragment[] = [];
+    for (const f of this.held) {
+      if (this.recent.some((d) => d.digit === f.digit && f.startSample < d.endSample + this.margin && f.endSample > d.startSample - this.margin)) continue;
+      const claimable = pending !== null && pending.digit === f.digit && pending.startSample < f.endSample + this.margin;
+      const waiting = !end && (claimable || f.endSample > this.processed - this.latency);
+      if (waiting && keep.length < MAX_HELD) keep.push(f);
+      else out.push({ digit: f.digit, startSample: f.startSample, endSample: f.endSample, detector: 'attacker' });
+    }
+    this.held = keep;
+    // A digit can absorb only fragments that end after its start minus the margin; older ones are judged.
+    const horizon = this.processed - this.latency - 2 * this.margin;
+    const oldestHeld = keep.reduce((m, f) => Math.min(m, f.startSample), Infinity);
+    this.recent = this.recent.filter((d) => d.endSample + this.margin > Math.min(horizon, oldestHeld));
+    out.sort((a, b) => a.startSample - b.startSample);
+  }
+}
