@@ -6,6 +6,13 @@ import { register as registerVerifySignature } from './verify-signature.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerServe } from './serve.ts';
 import { register as registerCheck } from './check.ts';
+import { register as registerConfig } from './config.ts';
+import { register as registerMaskTone } from './mask-tone.ts';
+import { register as registerSecure } from './secure.ts';
+import { register as registerSpans } from './spans.ts';
+import { register as registerFirmware } from './firmware.ts';
+import { register as registerLogs } from './logs.ts';
+import { register as registerPorts } from './ports.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
@@ -14,6 +21,13 @@ const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerVerifySignature,
   registerServe,
   registerCheck,
+  registerPorts,
+  registerConfig,
+  registerMaskTone,
+  registerSecure,
+  registerSpans,
+  registerFirmware,
+  registerLogs,
 ];
 
 const program = createProgram(

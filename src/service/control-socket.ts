@@ -22,8 +22,8 @@ export interface CallContext {
 
 export type ControlHandler = (method: string, params: unknown, ctx: CallContext) => Promise<unknown>;
 
-/** Requests are small; a bounded line keeps a misbehaving client from filling the daemon's memory. */
-const MAX_LINE_BYTES = 4 * 1024 * 1024;
+/** Requests are small but a firmware image travels in one (base64, images up to 64 MiB); the bound keeps a misbehaving client from filling the daemon's memory. */
+const MAX_LINE_BYTES = 100 * 1024 * 1024;
 
 export interface ControlServerOptions {
   path: string;
@@ -35,6 +35,7 @@ export interface ControlServerOptions {
 export class ControlServer {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly opts: ControlServerOptions) {}
 
@@ -78,7 +79,9 @@ export class ControlServer {
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        void this.dispatch(socket, line, credentials, abort.signal);
+        const call = this.dispatch(socket, line, credentials, abort.signal);
+        this.inFlight.add(call);
+        void call.finally(() => this.inFlight.delete(call));
       }
     });
   }
@@ -109,9 +112,11 @@ export class ControlServer {
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops listening, lets calls in flight answer (up to `graceMs`), then drops the clients. */
+  async close(graceMs = 1000): Promise<void> {
+    this.server?.close();
+    if (this.inFlight.size) await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     try {
       unlinkSync(this.opts.path);
     } catch {

@@ -38,6 +38,11 @@ export interface FirmwareProgress {
 export class ApplianceOperations {
   private pending: PendingConfirmation | undefined;
 
+  /** A change applied with a confirm window, while it waits. */
+  get pendingConfirmation(): PendingConfirmation | undefined {
+    return this.pending?.pending ? this.pending : undefined;
+  }
+
   constructor(
     readonly client: ApplianceClient,
     private readonly audit?: AuditLog,
@@ -186,7 +191,8 @@ export class ApplianceOperations {
     const sha256 = createHash('sha256').update(image).digest('hex');
     return this.audited(caller, 'firmware.upload', { size: image.length, sha256 }, async () => {
       const slots = await this.client.fwSlots();
-      const slot = slots.next;
+      // Always the slot that is not running: the running image stays bootable (protocol §13).
+      const slot = slots.active === 'A' ? 'B' : 'A';
       const begin = await this.client.fwBegin({ slot, size: image.length, sha256 });
       const resumedFrom = begin.next_offset;
       let offset = begin.next_offset;
