@@ -206,8 +206,9 @@ function toSummary(r: StreamReport, st: StreamState | undefined): StreamSummary 
     events: r.events,
     otherEvents: st?.otherEvents ?? 0,
     malformedEvents: r.malformedEvents,
-    firstMs: r.firstMs,
-    lastMs: r.lastMs,
+    firstAt: new Date(r.firstMs).toISOString(),
+    lastAt: new Date(r.lastMs).toISOString(),
+    spanMs: r.lastMs - r.firstMs,
   };
 }
 

@@ -140,7 +140,7 @@ export function renderHtmlReport(v: Verdict, opts: HtmlReportOptions = {}): stri
     if (tracks.size === 0 && !f.error) tracks.set('audio', []);
     const tl = [...tracks].map(([t, ds]) => {
       const st = f.streams?.find((s) => s.stream === t);
-      const dur = st ? Math.max(st.audioMs, st.lastMs - st.firstMs) : (f.durationMs ?? 0);
+      const dur = st ? Math.max(st.audioMs, st.spanMs) : (f.durationMs ?? 0);
       return `<div class="track"><h4>${esc(t)} · ${ds.length} digit(s)${ds.some((d) => d.leak) ? ' · <span class="st-leak">LEAK</span>' : ''}</h4>${timeline(f, v, t, ds, dur, idOf)}</div>`;
     });
     const figs = f.digits.map((d) => figure(d, v, idOf.get(d)!, opts.snippets?.get(d)));

@@ -50,9 +50,12 @@ export interface StreamSummary {
   /** RFC 4733 events whose code is not a DTMF key (flash, tones ...): listed, never digits. */
   otherEvents: number;
   malformedEvents: number;
-  /** Capture time of the first and last packet, ms since the Unix epoch. */
-  firstMs: number;
-  lastMs: number;
+  /** Capture time of the first and last packet, ISO 8601. Not epoch milliseconds: a 13-digit
+   * number can pass the Luhn check, and the no-card-number scan of all output must stay clean. */
+  firstAt: string;
+  lastAt: string;
+  /** lastAt − firstAt, ms. */
+  spanMs: number;
 }
 
 /** What the capture reader and the decoders saw and skipped. */
