@@ -215,3 +215,30 @@ describe('relay on loopback UDP, secure mode off', () => {
     }
   });
 });
+
+describe('relay on IPv6 loopback', () => {
+  it('listens and forwards on [::1]', async () => {
+    const { createSocket } = await import('node:dgram');
+    const sink = createSocket('udp6');
+    await new Promise<void>((r) => sink.bind(0, '::1', () => r()));
+    const got: Buffer[] = [];
+    sink.on('message', (m) => got.push(m));
+    open.push({ close: () => new Promise<void>((r) => sink.close(() => r())) });
+    const relay = new RtpRelay({ listen: '[::1]:0', forward: `[::1]:${sink.address().port}`, secure: true });
+    const bound = await relay.start();
+    open.push(relay);
+    expect(bound.host).toBe('::1');
+    const caller = new CallerStream('ulaw', 20);
+    caller.audio(toInt16(whiteNoise(200, -30, 9)));
+    const sent = caller.schedule();
+    const tx = createSocket('udp6');
+    for (const s of sent) {
+      tx.send(s.data, bound.port, '::1');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    tx.close();
+    await relay.stop(); // sends the last packets, their lookahead filled with silence
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.map((g) => g.toString('hex'))).toEqual(sent.map((s) => s.data.toString('hex')));
+  });
+});
