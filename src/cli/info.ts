@@ -3,6 +3,7 @@ import { ApplianceClient, type ClientOptions } from '../appliance/client.ts';
 import type { Transport } from '../link/transport.ts';
 import type { DriverStats } from '../appliance/stats.ts';
 import { addPortOption, resolvePort } from './port-option.ts';
+import { withSession } from './session.ts';
 
 /** What `dtmfguard info --json` prints (stable keys: scripts read them). */
 export interface InfoReport {
@@ -17,26 +18,44 @@ export interface InfoReport {
   link: DriverStats & { state: string };
 }
 
+interface InfoParts {
+  hello: ApplianceClient['hello'];
+  cfg: ApplianceClient['state']['cfg'];
+  secureOn: number[];
+  uptimeS: number;
+  link: DriverStats & { state: string };
+}
+
+function toReport(port: string, p: InfoParts): InfoReport {
+  const { hello, cfg } = p;
+  return {
+    port,
+    identity: { model: hello.model, serial: hello.serial, hardware: hello.hw, bootId: hello.boot_id },
+    firmware: { version: hello.fw, slot: hello.slot },
+    protocol: hello.proto,
+    profile: { channels: hello.channels, spans: hello.spans, capabilities: hello.caps, maxFrameBytes: hello.max_frame },
+    config: { state: cfg.cfg, version: cfg.version, pending: cfg.pending },
+    uptimeS: p.uptimeS,
+    secureChannels: p.secureOn,
+    link: p.link,
+  };
+}
+
 /** Connects, says HELLO, reads identity, uptime and counters, and closes. */
 export async function collectInfo(target: string | Transport, options: ClientOptions = {}): Promise<InfoReport> {
   const client = await ApplianceClient.connect(target, options);
   try {
     const ping = await client.ping();
     const { hello, cfg, secureOn } = client.state;
-    return {
-      port: typeof target === 'string' ? target : target.target,
-      identity: { model: hello.model, serial: hello.serial, hardware: hello.hw, bootId: hello.boot_id },
-      firmware: { version: hello.fw, slot: hello.slot },
-      protocol: hello.proto,
-      profile: { channels: hello.channels, spans: hello.spans, capabilities: hello.caps, maxFrameBytes: hello.max_frame },
-      config: { state: cfg.cfg, version: cfg.version, pending: cfg.pending },
-      uptimeS: ping.uptime_s,
-      secureChannels: secureOn,
-      link: client.stats(),
-    };
+    return toReport(typeof target === 'string' ? target : target.target, { hello, cfg, secureOn, uptimeS: ping.uptime_s, link: client.stats() });
   } finally {
     await client.close();
   }
+}
+
+/** The same report through the daemon when one owns the port (its link statistics then), else directly. */
+export async function collectInfoFor(port: string): Promise<InfoReport> {
+  return withSession(port, async (s) => toReport(port, await s.call<InfoParts>('info')));
 }
 
 function duration(s: number): string {
@@ -70,7 +89,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit status: 0 ok, 2 bad usage, 3 the appliance did not answer.')
     .action(async (opts: { port?: string; json?: boolean }) => {
       const target = resolvePort(opts);
-      const report = await collectInfo(target);
+      const report = await collectInfoFor(target);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInfo(report)}\n`);
     });
 }
