@@ -123,9 +123,12 @@ class MaskCore<T extends SampleArray> {
     this.markMask = size - 1;
   }
 
-  /** Bytes of per-channel state held in typed arrays (the mask table is shared by all channels). */
+  /**
+   * Bytes of per-channel state held in typed arrays: delay line, block buffer, block marks and the
+   * analysis's 5 arrays of 8 doubles (mask tables and filter constants are shared by all channels).
+   */
   get stateBytes(): number {
-    return this.delay.byteLength + this.blockBuf.byteLength + this.markIds.byteLength + 11 * 8 * 8;
+    return this.delay.byteLength + this.blockBuf.byteLength + this.markIds.byteLength + 5 * 8 * 8;
   }
 
   run(analysis: Int16Array, input: T, out: T): void {

@@ -58,6 +58,34 @@ export const MIN_TONE_RATIO = 0.65;
 
 const FREQS: readonly number[] = [...LOW_GROUP_HZ, ...HIGH_GROUP_HZ];
 
+interface Coefficients {
+  coef: Float64Array;
+  cosW: Float64Array;
+  sinW: Float64Array;
+  rotRe: Float64Array;
+  rotIm: Float64Array;
+}
+
+const coefficientCache = new Map<number, Coefficients>();
+
+/** Per-rate constants, built once and shared: per-channel memory is then only the state. */
+function coefficientsFor(sampleRate: number, blockSize: number): Coefficients {
+  let k = coefficientCache.get(sampleRate);
+  if (!k) {
+    k = { coef: new Float64Array(8), cosW: new Float64Array(8), sinW: new Float64Array(8), rotRe: new Float64Array(8), rotIm: new Float64Array(8) };
+    for (let f = 0; f < 8; f++) {
+      const w = (2 * Math.PI * FREQS[f]) / sampleRate;
+      k.coef[f] = 2 * Math.cos(w);
+      k.cosW[f] = Math.cos(w);
+      k.sinW[f] = Math.sin(w);
+      k.rotRe[f] = Math.cos(w * blockSize);
+      k.rotIm[f] = -Math.sin(w * blockSize);
+    }
+    coefficientCache.set(sampleRate, k);
+  }
+  return k;
+}
+
 /**
  * Block-wise DTMF presence analysis. Feed exactly `blockSize` samples per `analyzeBlock` call;
  * the result says whether the 2-block window ending with this block looks like a DTMF tone pair.
@@ -65,11 +93,12 @@ const FREQS: readonly number[] = [...LOW_GROUP_HZ, ...HIGH_GROUP_HZ];
  */
 export class TonePresence {
   readonly blockSize: number;
-  private readonly coef = new Float64Array(8); // 2 cos ω
-  private readonly cosW = new Float64Array(8);
-  private readonly sinW = new Float64Array(8);
-  private readonly rotRe = new Float64Array(8); // e^{-jωB}: phase of a block relative to the one before
-  private readonly rotIm = new Float64Array(8);
+  // Constants of the sample rate, shared by every channel at that rate (see coefficientsFor).
+  private readonly coef: Float64Array; // 2 cos ω
+  private readonly cosW: Float64Array;
+  private readonly sinW: Float64Array;
+  private readonly rotRe: Float64Array; // e^{-jωB}: phase of a block relative to the one before
+  private readonly rotIm: Float64Array;
   // Swapped, not copied, after each block.
   private prevRe = new Float64Array(8);
   private prevIm = new Float64Array(8);
@@ -85,14 +114,12 @@ export class TonePresence {
   constructor(sampleRate = 8000) {
     this.blockSize = Math.max(1, Math.round((BLOCK_MS * sampleRate) / 1000));
     const b = this.blockSize;
-    for (let f = 0; f < 8; f++) {
-      const w = (2 * Math.PI * FREQS[f]) / sampleRate;
-      this.coef[f] = 2 * Math.cos(w);
-      this.cosW[f] = Math.cos(w);
-      this.sinW[f] = Math.sin(w);
-      this.rotRe[f] = Math.cos(w * b);
-      this.rotIm[f] = -Math.sin(w * b);
-    }
+    const k = coefficientsFor(sampleRate, b);
+    this.coef = k.coef;
+    this.cosW = k.cosW;
+    this.sinW = k.sinW;
+    this.rotRe = k.rotRe;
+    this.rotIm = k.rotIm;
     const gateRms = dbm0ToRms(GATE_DBM0);
     this.gateEnergy = gateRms * gateRms * b;
     const floorRms = dbm0ToRms(TONE_FLOOR_DBM0);
