@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DTMF_KEYS, MASK_TONES } from '../../../src/dsp/dtmf-keys.ts';
-import { detectDigits } from '../../../src/dsp/detector.ts';
+import { DtmfDetector, detectDigits } from '../../../src/dsp/detector.ts';
 import { Masker } from '../../../src/dsp/masker.ts';
 import { concat, dtmfTone, mix, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import { speechLike } from '../../../src/dsp/mask-speech-like.ts';
@@ -52,13 +52,19 @@ describe('masked output through our Q.24 detector', () => {
     });
   }
 
-  it('bursts too short for Q.24 (10–30 ms) leave nothing a detector accepts but mask tone', () => {
+  it('bursts too short for Q.24 (10–30 ms): a loosened detector finds the 30 ms ones in the input, only mask digits in the output', () => {
+    // Loosened as an attacker would run it: any length, twist to 20 dB. It still needs 3 valid
+    // 10 ms blocks, so shorter bursts are the coverage check's job (masker-leak.test.ts).
+    const loose = (x: Int16Array) => {
+      const d = new DtmfDetector({ minDurationMs: 5, maxTwistHighDb: 20, maxTwistLowDb: 20 });
+      return [...d.process(x), ...d.flush()].map((r) => r.digit).join('');
+    };
     for (const onMs of [10, 20, 30]) {
       const { samples } = keyedSequence('123A456B', { onMs, offMs: 60, levelDbm0: -20 });
+      if (onMs === 30) expect(loose(samples)).toBe('123A456B');
       const { output } = runStream(new Masker({ maskTone: '#' }), samples);
-      // Loosened detector (as an attacker would run it): accepts 8 ms tones, any twist to 20 dB.
-      const digits = detectDigits(output).map((d) => d.digit);
-      expect(digits.every((d) => d === '#')).toBe(true);
+      expect(loose(output)).toMatch(/^#*$/);
+      expect(detectDigits(output).every((d) => d.digit === '#')).toBe(true);
     }
   });
 });
