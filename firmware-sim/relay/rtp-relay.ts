@@ -119,6 +119,7 @@ export class RtpRelay extends EventEmitter {
   private readonly counters = newRelayCounters();
   private readonly latencies = new Float64Array(LATENCY_WINDOW);
   private latencyCount = 0;
+  private stopping = false;
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -180,7 +181,8 @@ export class RtpRelay extends EventEmitter {
   /** Sends everything still held (its lookahead filled with silence), then closes the socket. */
   async stop(): Promise<void> {
     const socket = this.socket;
-    if (!socket) return;
+    if (!socket || this.stopping) return;
+    this.stopping = true; // what arrives from now on would never leave
     for (const [ssrc, s] of this.streams) {
       s.pump(Infinity);
       this.clearTimer(ssrc);
@@ -223,6 +225,7 @@ export class RtpRelay extends EventEmitter {
 
   /** Entry point of every datagram; public so tests and benchmarks can drive the relay without a socket. */
   onDatagram(msg: Buffer): void {
+    if (this.stopping) return;
     const c = this.counters;
     c.datagramsIn++;
     const now = this.clock.now();
