@@ -76,7 +76,7 @@ export class Ipv4Reassembler {
     }
     if (p.totalLen >= 0 && end > p.totalLen) return this.fail(key, p);
     // Copy: a view would pin the reader's whole 64 KiB chunk for as long as the datagram is pending.
-    const piece = { offset: f.offset, data: d.payload.slice() };
+    const piece = { offset: f.offset, data: new Uint8Array(d.payload) };
     for (const q of p.pieces) {
       const lo = Math.max(q.offset, piece.offset);
       const hi = Math.min(q.offset + q.data.length, end);

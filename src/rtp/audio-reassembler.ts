@@ -55,8 +55,9 @@ export class AudioReassembler {
       this.late++;
       return;
     }
-    // Copy: the capture reader hands out views of its read buffer.
-    const h: Held = { ts: extTs, codec, codes: codes.slice() };
+    // Copy (not .slice(): on a Buffer view that is another view): the reader hands out views of its
+    // read chunk, and a held view would pin the whole chunk.
+    const h: Held = { ts: extTs, codec, codes: new Uint8Array(codes) };
     let i = this.held.length;
     while (i > 0 && this.held[i - 1].ts > extTs) i--;
     this.held.splice(i, 0, h);

@@ -170,7 +170,7 @@ export class StreamTracker {
             this.candidates.delete(this.candidates.keys().next().value as string);
             this.nonRtp++;
           }
-          this.candidates.set(key, { sequence, data: payload.slice(), ns });
+          this.candidates.set(key, { sequence, data: new Uint8Array(payload), ns });
           return out;
         }
         previous = c;

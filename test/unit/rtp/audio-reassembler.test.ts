@@ -52,6 +52,17 @@ describe('AudioReassembler', () => {
     expect(flat(chunks).length).toBe(6 * 160);
   });
 
+  it('holds a copy, not a view of the reader\'s chunk (a Buffer\'s slice() would be a view)', () => {
+    const chunk = Buffer.alloc(4096, 0x55);
+    const r = new AudioReassembler(0, { reorderWindow: 5 });
+    const out: AudioChunk[] = [];
+    r.push(0, 'ulaw', chunk.subarray(100, 260), out);
+    chunk.fill(0); // the reader moving on must not change what was captured
+    r.flush(out);
+    expect(out[0].codes.every((b) => b === 0x55)).toBe(true);
+    expect(out[0].codes.buffer).not.toBe(chunk.buffer);
+  });
+
   it('keeps memory bounded: never holds more than the window', () => {
     const r = new AudioReassembler(0, { reorderWindow: 5 });
     const out: AudioChunk[] = [];
