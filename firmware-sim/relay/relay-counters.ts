@@ -26,8 +26,10 @@ export interface RelayCounters {
   gapsFilled: number;
   /** Datagrams that are not RTP, or RTP with an empty audio payload. */
   malformed: number;
-  /** Datagrams the relay does not mask, forwarded unchanged: RTCP at once, other RTP (comfort noise) after the same delay as its stream's audio. */
+  /** Datagrams the relay does not mask, forwarded unchanged: RTCP at once; comfort noise (and, outside secure mode, any other RTP) after the same delay as its stream's audio. */
   passedThrough: number;
+  /** RTP in a codec the masker cannot read (not G.711), dropped in secure mode: it fails closed. */
+  unmaskable: number;
   /** Audio packets dropped because their SSRC switched codec mid-stream. */
   codecChanges: number;
   /** Streams whose sender restarted its timestamps, followed by restarting the audio path. */
@@ -52,6 +54,7 @@ export function newRelayCounters(): RelayCounters {
     gapsFilled: 0,
     malformed: 0,
     passedThrough: 0,
+    unmaskable: 0,
     codecChanges: 0,
     resyncs: 0,
     sendErrors: 0,

@@ -57,7 +57,8 @@ export interface RtpRelayOptions {
   idleTimeoutMs?: number;
   /**
    * Payload types carrying RFC 4733 telephone-events. Default: any dynamic type (96–127, RFC 3551
-   * §3) with a 4-octet payload, since without SDP the relay cannot know the negotiated number.
+   * §3) with a payload of 1 to 4 events (4 to 16 octets: RFC 4733 lets a sender pack several per
+   * packet), since without SDP the relay cannot know the negotiated number.
    */
   eventPayloadTypes?: number[];
   clock?: RelayClock;
@@ -252,13 +253,17 @@ export class RtpRelay extends EventEmitter {
       const s = this.stream(p.ssrc);
       s.onAudio(p, msg, now);
       this.arm(s, now);
-    } else if (this.eventPts ? this.eventPts.has(pt) : pt >= 96 && pt <= 127 && p.payload.length === 4) {
+    } else if (this.eventPts ? this.eventPts.has(pt) : isLikelyTelephoneEvent(pt, p.payload.length)) {
       c.eventsIn++;
       const s = this.stream(p.ssrc);
       s.onEvent(p, msg, now);
       this.arm(s, now);
+    } else if (this.secureOn && pt !== PT_CN) {
+      // A codec the masker cannot read (G.729, Opus, ...) could carry a keyed digit in-band that
+      // nothing here would find: in secure mode it fails closed, dropped and counted.
+      c.unmaskable++;
     } else {
-      // Other RTP of the stream (comfort noise, RFC 3389): nothing to mask, on unchanged, in order.
+      // Comfort noise (RFC 3389), or anything outside secure mode: nothing to mask, on unchanged, in order.
       c.passedThrough++;
       const s = this.stream(p.ssrc);
       s.onOther(p, msg, now);
@@ -346,6 +351,13 @@ export class RtpRelay extends EventEmitter {
       }
     }
   }
+}
+
+/** RFC 3389 comfort noise: a noise level and spectral shape, no room for a tone. */
+const PT_CN = 13;
+
+function isLikelyTelephoneEvent(pt: number, payloadLength: number): boolean {
+  return pt >= 96 && pt <= 127 && payloadLength >= 4 && payloadLength <= 16 && payloadLength % 4 === 0;
 }
 
 /** A UDP socket on the listen address's interface, connected to `to`. */

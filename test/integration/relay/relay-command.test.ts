@@ -94,7 +94,7 @@ describe('relay command at run time', () => {
     expect(stopped.stats.eventsRewritten).toBe(1);
   });
 
-  it('passes RTCP on at once and drops datagrams that are not RTP, counting both', async () => {
+  it('passes RTCP on at once; drops datagrams that are not RTP and, in secure mode, codecs it cannot mask', async () => {
     const agent = await UdpReceiver.open();
     receivers.push(agent);
     const relay = startRelay(['--listen', '127.0.0.1:0', '--forward', agent.address, '--secure']);
@@ -102,9 +102,12 @@ describe('relay command at run time', () => {
     // RFC 3550 §6.4.2: an empty receiver report (8 octets, packet type 201).
     const rtcpReceiverReport = Buffer.from([0x80, 201, 0x00, 0x01, 0x12, 0x34, 0x56, 0x78]);
     const notRtp = Buffer.from('hello, not RTP');
+    // G.729 (PT 18, RFC 3551): a codec the masker cannot read, dropped in secure mode.
+    const g729 = Buffer.concat([Buffer.from([0x80, 18, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7]), Buffer.alloc(20, 0x5a)]);
     await sendScheduled(listen, [
       { t: 0, data: rtcpReceiverReport },
       { t: 1, data: notRtp },
+      { t: 2, data: g729 },
     ]);
     const got = await agent.waitFor(1, 2000);
     expect(got.map((g) => g.data)).toEqual([rtcpReceiverReport]);
@@ -113,6 +116,7 @@ describe('relay command at run time', () => {
     const stats = (relay.lines.find((l) => l.event === 'stopped') as { stats: Record<string, number> }).stats;
     expect(stats.passedThrough).toBe(1);
     expect(stats.malformed).toBe(1);
+    expect(stats.unmaskable).toBe(1);
   });
 
   it('without --json prints one line when listening and its counters when stopped', async () => {

@@ -3,7 +3,7 @@ import { formatUdpAddress, parseUdpAddress } from '../../../firmware-sim/relay/a
 import { rewriteEventDatagram } from '../../../firmware-sim/relay/event-rewrite.ts';
 import { RtpRelay } from '../../../firmware-sim/relay/rtp-relay.ts';
 import { DgError } from '../../../src/errors.ts';
-import { eventPacket } from './stream-harness.ts';
+import { audioPacket, eventPacket } from './stream-harness.ts';
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -62,5 +62,36 @@ describe('telephone-event rewrite', () => {
       expect(out.subarray(13)).toEqual(before.subarray(13));
       expect(out.subarray(0, 12)).toEqual(before.subarray(0, 12));
     }
+  });
+});
+
+describe('relay payload types (counters, no socket)', () => {
+  const rtp = (pt: number, payloadLength: number) => audioPacket(1, 160, new Uint8Array(payloadLength).fill(0x55), { pt });
+
+  it('in secure mode drops RTP in a codec it cannot mask (fails closed), keeps comfort noise', () => {
+    const r = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true });
+    r.onDatagram(rtp(18, 20)); // G.729, 20 ms
+    r.onDatagram(rtp(111, 61)); // an Opus frame on a dynamic type
+    r.onDatagram(rtp(13, 1)); // comfort noise
+    expect(r.stats()).toMatchObject({ unmaskable: 2, passedThrough: 1, eventsIn: 0, audioIn: 0 });
+  });
+
+  it('outside secure mode passes every payload type on', () => {
+    const r = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: false });
+    r.onDatagram(rtp(18, 20));
+    r.onDatagram(rtp(111, 61));
+    expect(r.stats()).toMatchObject({ unmaskable: 0, passedThrough: 2 });
+  });
+
+  it('takes dynamic types with 1 to 4 events as telephone-events, or exactly the types it is given', () => {
+    const r = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true });
+    for (const n of [4, 8, 16]) r.onDatagram(rtp(101, n));
+    r.onDatagram(rtp(101, 20)); // not events: too long
+    r.onDatagram(rtp(95, 4)); // not dynamic
+    expect(r.stats()).toMatchObject({ eventsIn: 3, unmaskable: 2 });
+    const given = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true, eventPayloadTypes: [96] });
+    given.onDatagram(rtp(96, 4));
+    given.onDatagram(rtp(101, 4));
+    expect(given.stats()).toMatchObject({ eventsIn: 1, unmaskable: 1 });
   });
 });
