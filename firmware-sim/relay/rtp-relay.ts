@@ -4,9 +4,12 @@
  * to `mirror` (the recorder's or the verifier's port). Like a media relay's two legs, the agent
  * side gets its packets from a socket of its own (on the listen address, an ephemeral port),
  * connected to `forward`; the mirror gets its own connected socket too. A connected socket sends
- * without an address lookup per datagram, which is most of what sending costs in Node.
+ * without an address lookup (and a tick) per datagram.
  *
  *   datagram → parseRtp → per-SSRC RtpStream (reorder → G711Masker → event rewrite) → forward + mirror
+ *
+ * What the masker cannot read fails closed in secure mode: RTP in another codec is dropped (it
+ * could carry a digit in-band), RTCP and comfort noise pass; outside secure mode all passes.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
