@@ -15,6 +15,8 @@ import { BoardError } from './board-error.ts';
 import { systemBoardClock, type BoardClock } from './clock.ts';
 import { cloneConfig, configFromProfile, diffConfig, type BoardConfig, type MaskTone } from './config.ts';
 import { FirmwareStore, type ImageVerifier, type SlotId } from './fw-transfer.ts';
+import { BoardChannels } from '../channel/board-channels.ts';
+import { MAX_SECURE_IDLE_S, MIN_SECURE_IDLE_S } from '../channel/secure-idle.ts';
 
 export type View = 'running' | 'staged';
 export type Alarm = 'los' | 'lof' | 'ais' | 'rai';
@@ -68,6 +70,9 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
   private spans: SpanRuntime[] = [];
   private bypass = false;
 
+  /** The per-channel data plane (firmware-sim/channel/): follows secure mode, reports masked digits. */
+  readonly channels: BoardChannels;
+
   constructor(profile: HardwareProfile, options: BoardOptions) {
     super();
     this.profile = profile;
@@ -77,6 +82,7 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
     this.running = configFromProfile(profile);
     this.staged = cloneConfig(this.running);
     this.powerOn('power', false);
+    this.channels = new BoardChannels(this);
   }
 
   // ---- boot -------------------------------------------------------------------------------------
@@ -151,6 +157,19 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
   setTrigger(code: string): string {
     this.staged.triggerCode = code;
     return code;
+  }
+
+  /** Secure mode's idle timeout (staged like the trigger code it travels with, §11). */
+  setSecureIdle(seconds: number): number {
+    if (!Number.isInteger(seconds) || seconds < MIN_SECURE_IDLE_S || seconds > MAX_SECURE_IDLE_S) {
+      throw new BoardError('out-of-range', `secure_idle_s is ${MIN_SECURE_IDLE_S} to ${MAX_SECURE_IDLE_S} seconds`, 'secure_idle_s');
+    }
+    this.staged.secureIdleS = seconds;
+    return seconds;
+  }
+
+  get secureIdleS(): number {
+    return this.running.secureIdleS;
   }
 
   private spanIndex(span: number): number {
@@ -241,6 +260,12 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
       this.emitEvent({ name: 'SECURE', fields: { ch, state: on, source } });
     }
     return on;
+  }
+
+  /** For the data plane: a digit was masked on `ch` (EVT MASKED: where and how long, never which). */
+  reportMasked(ch: number, atMs: number, durMs: number, leg: 'caller' | 'agent'): void {
+    this.channelIndex(ch);
+    this.emitEvent({ name: 'MASKED', fields: { ch, at_ms: atMs, dur_ms: durMs, leg } });
   }
 
   secureChannels(): number[] {

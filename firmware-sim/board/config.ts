@@ -3,12 +3,15 @@
  * state (secure mode, loopbacks, counters) is not here: it changes at once and is not staged.
  */
 import type { HardwareProfile, SipProfile, SpanProfile } from '../../hardware-profiles/schema.ts';
+import { DEFAULT_SECURE_IDLE_S } from '../channel/secure-idle.ts';
 
 export type MaskTone = '#' | '0' | '1';
 
 export interface BoardConfig {
   maskTone: MaskTone;
   triggerCode: string;
+  /** Secure mode ends by itself after this many seconds without a keyed or masked digit. */
+  secureIdleS: number;
   spans: SpanProfile[];
   sip: SipProfile | null;
 }
@@ -17,6 +20,7 @@ export function configFromProfile(p: HardwareProfile): BoardConfig {
   return {
     maskTone: p.defaults.maskTone,
     triggerCode: p.defaults.triggerCode,
+    secureIdleS: DEFAULT_SECURE_IDLE_S,
     spans: p.interfaces.spans.map((s) => ({ ...s })),
     sip: p.interfaces.sip ? { ...p.interfaces.sip } : null,
   };
@@ -31,6 +35,7 @@ export function diffConfig(a: BoardConfig, b: BoardConfig): string[] {
   const out: string[] = [];
   if (a.maskTone !== b.maskTone) out.push('mask_tone');
   if (a.triggerCode !== b.triggerCode) out.push('trigger');
+  if (a.secureIdleS !== b.secureIdleS) out.push('secure_idle');
   a.spans.forEach((s, i) => {
     if (JSON.stringify(s) !== JSON.stringify(b.spans[i])) out.push(`span${i + 1}`);
   });

@@ -7,6 +7,7 @@ import type { CommandName, RequestOf, ResponseOf } from '../../src/protocol/comm
 import { FW_CHUNK_MAX } from '../../src/protocol/commands.ts';
 import { MAX_FRAME_BYTES } from '../../src/protocol/frame.ts';
 import type { Board } from '../board/board.ts';
+import { BoardError } from '../board/board-error.ts';
 
 /** What a handler may ask of the server beyond its answer. */
 export interface HandlerContext {
@@ -47,8 +48,19 @@ export const HANDLERS: Handlers = {
   PING: (b) => ({ uptime_s: b.uptimeS(), boot_id: b.bootId }),
   GET_MASK_TONE: (b, r) => ({ tone: b.config(r.view).maskTone, view: r.view ?? 'running' }),
   SET_MASK_TONE: (b, r) => ({ tone: b.setMaskTone(r.tone) }),
-  GET_TRIGGER: (b, r) => ({ code: b.config(r.view).triggerCode, view: r.view ?? 'running' }),
-  SET_TRIGGER: (b, r) => ({ code: b.setTrigger(r.code) }),
+  GET_TRIGGER: (b, r) => {
+    const c = b.config(r.view);
+    return { code: c.triggerCode, view: r.view ?? 'running', secure_idle_s: c.secureIdleS };
+  },
+  SET_TRIGGER: (b, r) => {
+    if (r.code === undefined && r.secure_idle_s === undefined) throw new BoardError('bad-field', 'give code, secure_idle_s or both', 'code');
+    // The one check that can refuse goes first, so a refusal changes nothing.
+    if (r.secure_idle_s !== undefined) b.setSecureIdle(r.secure_idle_s);
+    if (r.code !== undefined) b.setTrigger(r.code);
+    const c = b.config('staged');
+    // An absolute write answers with what it wrote (§4).
+    return r.secure_idle_s === undefined ? { code: c.triggerCode } : { code: c.triggerCode, secure_idle_s: c.secureIdleS };
+  },
   GET_SECURE: (b, r) => {
     const s = b.secureMode(r.ch);
     return { ch: r.ch, state: s.on, since_s: s.sinceS };

@@ -150,6 +150,8 @@ export class ApplianceClient extends EventEmitter {
   setMaskTone = (tone: RequestOf<'SET_MASK_TONE'>['tone']) => this.call('SET_MASK_TONE', { tone });
   getTrigger = (view?: 'running' | 'staged') => this.call('GET_TRIGGER', view ? { view } : {});
   setTrigger = (code: string) => this.call('SET_TRIGGER', { code });
+  /** Secure mode's idle timeout (staged, like the trigger code it travels with). */
+  setSecureIdle = (seconds: number) => this.call('SET_TRIGGER', { secure_idle_s: seconds });
   getSecure = (ch: number) => this.call('GET_SECURE', { ch });
   setSecure = (ch: number, state: boolean) => this.call('SET_SECURE', { ch, state });
   getSecureSummary = () => this.call('GET_SECURE_SUMMARY', {});

@@ -28,6 +28,8 @@ const payloadType = uint(0, 127);
 /** RFC 4733 telephone-event uses a dynamic payload type (RFC 3551 §3: 96..127). */
 const eventPayloadType = uint(96, 127);
 const cfgState = z.enum(['clean', 'staged']);
+/** Secure mode ends by itself after this many seconds without a keyed or masked digit (§11): 1 s to 1 h. */
+const secureIdleS = uint(1, 3600);
 
 const none = z.strictObject({});
 const empty = z.object({});
@@ -79,8 +81,14 @@ export const COMMANDS = {
   PING: cmd(true, none, z.object({ uptime_s: uint(), boot_id: bootId })),
   GET_MASK_TONE: cmd(true, z.strictObject({ view: view.optional() }), z.object({ tone, view })),
   SET_MASK_TONE: cmd(true, z.strictObject({ tone }), z.object({ tone })),
-  GET_TRIGGER: cmd(true, z.strictObject({ view: view.optional() }), z.object({ code: digits, view })),
-  SET_TRIGGER: cmd(true, z.strictObject({ code: digits }), z.object({ code: digits })),
+  // secure_idle_s rides with the trigger (both say how secure mode starts and ends); optional in
+  // answers so a board without it still parses, optional in requests so either can be set alone.
+  GET_TRIGGER: cmd(true, z.strictObject({ view: view.optional() }), z.object({ code: digits, view, secure_idle_s: secureIdleS.optional() })),
+  SET_TRIGGER: cmd(
+    true,
+    z.strictObject({ code: digits.optional(), secure_idle_s: secureIdleS.optional() }),
+    z.object({ code: digits, secure_idle_s: secureIdleS.optional() }),
+  ),
   GET_SECURE: cmd(true, z.strictObject({ ch }), z.object({ ch, state: onoff, since_s: uint() })),
   SET_SECURE: cmd(true, z.strictObject({ ch, state: onoff }), z.object({ ch, state: onoff })),
   GET_SECURE_SUMMARY: cmd(true, none, z.object({ channels: uint(0, 4096), on: rangeList })),
@@ -144,6 +152,8 @@ export const EVENTS = {
   HEALTH: health,
   CFG: z.object({ version: uint(), changed: list }),
   FW: z.object({ slot, state: slotState }),
+  /** A digit was masked on a channel: where and how long, never which (docs/protocol.md §12). */
+  MASKED: z.object({ ch, at_ms: uint(), dur_ms: uint(), leg: z.enum(['caller', 'agent']).optional() }),
 } satisfies Record<string, z.ZodType<unknown, Record<string, string>>>;
 
 /** Fields of an ERR response (§4, §8). */

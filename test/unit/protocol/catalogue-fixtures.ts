@@ -53,4 +53,5 @@ export const EVENT_FIXTURES: Record<string, Record<string, string>> = {
   HEALTH: { temp_c: '-3.25', v_main_mv: '12030', v_3v3_mv: '3298', v_core_mv: '1002', dsp_load_pct: '100', uptime_s: '0', bypass: 'on' },
   CFG: { version: '8', changed: 'sip' },
   FW: { slot: 'B', state: 'valid' },
+  MASKED: { ch: '3', at_ms: '125400', dur_ms: '110', leg: 'caller' },
 };

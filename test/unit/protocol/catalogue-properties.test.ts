@@ -58,6 +58,7 @@ const FIELD_ARBS: Record<string, fc.Arbitrary<string>> = {
   offset: counter, data: fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b).toString('base64')),
   alarm: fc.constantFrom('los', 'lof', 'ais', 'rai'), source: fc.constantFrom('host', 'trigger', 'timeout'),
   reason: fc.constantFrom('power', 'reboot', 'activate', 'watchdog'),
+  secure_idle_s: fc.integer({ min: 1, max: 3600 }).map(String), at_ms: counter, dur_ms: counter, leg: fc.constantFrom('caller', 'agent'),
 };
 
 function shapeOf(schema: z.ZodType): Record<string, z.ZodType> {
