@@ -4,8 +4,11 @@
  * firmware slots. Methods answer the protocol's commands with typed values (or throw BoardError
  * before changing anything) and emit typed events; `firmware-sim/server/` puts them on the wire.
  *
- * Later parts plug in here: the span dynamics model (firmware-sim/span/) calls setAlarm and
- * addCounters, the data plane reads secureMode()/maskTone, fault injection calls setBypass.
+ * Each profile span runs the E1/T1 span model (firmware-sim/span/ through span-runtime.ts), driven
+ * by the board clock: `syncSpans()` advances it (the simulator calls it on a timer, every read calls
+ * it too) and turns its alarm changes into ALARM events. The data plane reads secureMode()/maskTone;
+ * fault injection (firmware-sim/faults/) calls setBypass, setHealthFault, setDspStall and the span
+ * models' injectFault.
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -17,27 +20,19 @@ import { cloneConfig, configFromProfile, diffConfig, type BoardConfig, type Mask
 import { FirmwareStore, type ImageVerifier, type SlotId } from './fw-transfer.ts';
 import { BoardChannels } from '../channel/board-channels.ts';
 import { MAX_SECURE_IDLE_S, MIN_SECURE_IDLE_S } from '../channel/secure-idle.ts';
+import { SpanRuntime, type Alarm, type BoardSpanOptions, type Loopback, type SpanCounters } from './span-runtime.ts';
 
 export type View = 'running' | 'staged';
-export type Alarm = 'los' | 'lof' | 'ais' | 'rai';
-export type Loopback = 'off' | 'local' | 'line' | 'payload';
+export type { Alarm, Loopback, SpanCounters } from './span-runtime.ts';
 export type SecureSource = 'host' | 'trigger' | 'timeout';
 export type BootReason = 'power' | 'reboot' | 'activate' | 'watchdog';
 
-export interface SpanCounters {
-  cv: number;
-  crc_err: number;
-  fas_err: number;
-  slips: number;
-  es: number;
-  ses: number;
-}
-
-interface SpanRuntime {
-  alarms: Record<Alarm, boolean>;
-  counters: SpanCounters;
-  countedSince: number;
-  loopback: Loopback;
+/** Health readings a fault has moved away from the profile's (docs/faults.md). */
+export interface HealthFault {
+  tempC?: number;
+  vMainMv?: number;
+  v3v3Mv?: number;
+  vCoreMv?: number;
 }
 
 export type BoardEvent = { [N in EventName]: { name: N; fields: EventOf<N> } }[EventName];
@@ -48,12 +43,8 @@ export interface BoardOptions {
   serial?: string;
   /** Checks an uploaded image's signature; default accepts nothing it cannot verify (see sim command). */
   verifyImage: ImageVerifier;
-}
-
-const U32 = 0x1_0000_0000;
-
-function zeroCounters(): SpanCounters {
-  return { cv: 0, crc_err: 0, fas_err: 0, slips: 0, es: 0, ses: 0 };
+  /** Options of every span model (alarm persistence, SES threshold, bit error seed). */
+  spans?: BoardSpanOptions;
 }
 
 export class Board extends EventEmitter<{ event: [BoardEvent] }> {
@@ -69,6 +60,9 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
   private secure: Array<{ on: boolean; since: number }> = [];
   private spans: SpanRuntime[] = [];
   private bypass = false;
+  private healthFault: HealthFault = {};
+  private stalled = new Set<number>();
+  private readonly spanOptions: BoardSpanOptions;
 
   /** The per-channel data plane (firmware-sim/channel/): follows secure mode, reports masked digits. */
   readonly channels: BoardChannels;
@@ -79,6 +73,7 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
     this.clock = options.clock ?? systemBoardClock;
     this.serial = options.serial ?? `${profile.identity.serialPrefix}${String(randomBytes(4).readUInt32BE() % 1_000_000).padStart(6, '0')}`;
     this.firmware = new FirmwareStore(profile.firmware.shipped, options.verifyImage);
+    this.spanOptions = options.spans ?? {};
     this.running = configFromProfile(profile);
     this.staged = cloneConfig(this.running);
     this.powerOn('power', false);
@@ -94,12 +89,16 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
     // Staged configuration lives in RAM: a reboot discards it (docs/protocol.md §10).
     this.staged = cloneConfig(this.running);
     this.secure = Array.from({ length: this.profile.channels }, () => ({ on: false, since: this.bootedAt }));
-    this.spans = this.running.spans.map(() => ({
-      alarms: { los: false, lof: false, ais: false, rai: false },
-      counters: zeroCounters(),
-      countedSince: this.bootedAt,
-      loopback: 'off',
-    }));
+    // The line's faults outlive a reboot (they are on the cable, not in the board); the receiver,
+    // its alarms, counters and loopbacks start afresh.
+    const lineFaults = this.spans.map((s) => s.model.faults());
+    this.spans = this.running.spans.map((p, i) => {
+      const rt = new SpanRuntime(p, () => this.clock.now(), this.spanOptions);
+      const f = lineFaults[i];
+      if (f) for (const [name, value] of Object.entries(f)) if (value) rt.model.injectFault(name, value);
+      return rt;
+    });
+    this.stalled.clear();
     if (announce) this.emitEvent({ name: 'BOOT', fields: { boot_id: this.bootId, fw: this.firmware.runningVersion, slot: this.firmware.active, reason } });
   }
 
@@ -274,47 +273,70 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
 
   // ---- spans (runtime) ---------------------------------------------------------------------------
 
+  /**
+   * Advances every span model to the board clock and emits ALARM for each change. `exact` false
+   * (the simulator's timer) lets quiet spans lag by up to 3 s, which they account for cheaply.
+   */
+  syncSpans(exact = true): void {
+    this.spans.forEach((rt, i) => this.emitAlarms(i + 1, rt.sync(exact)));
+  }
+
+  /** True when no span has a fault, loopback, defect or alarm (the simulator's timer may slow down). */
+  get spansQuiet(): boolean {
+    return this.spans.every((rt) => rt.quiet);
+  }
+
+  private emitAlarms(span: number, changes: Array<{ alarm: Alarm; on: boolean }>): void {
+    for (const c of changes) this.emitEvent({ name: 'ALARM', fields: { span, alarm: c.alarm, state: c.on } });
+  }
+
+  private spanRuntime(span: number): SpanRuntime {
+    const rt = this.spans[this.spanIndex(span)];
+    this.emitAlarms(span, rt.sync());
+    return rt;
+  }
+
+  /** The span model of a span (1-based), synced to now: for fault injection, rigs and the data plane. */
+  spanModel(span: number): SpanRuntime {
+    return this.spanRuntime(span);
+  }
+
   spanStatus(span: number) {
     const i = this.spanIndex(span);
-    const rt = this.spans[i];
-    const a = rt.alarms;
+    const rt = this.spanRuntime(span);
+    const a = rt.alarms();
     return {
       type: this.running.spans[i].type,
       up: !(a.los || a.lof || a.ais),
-      alarms: { ...a },
-      counters: { ...rt.counters },
+      alarms: a,
+      counters: rt.counters(),
       loopback: rt.loopback,
       countedS: Math.floor((this.clock.now() - rt.countedSince) / 1000),
     };
   }
 
   resetCounters(span: number): void {
-    const rt = this.spans[this.spanIndex(span)];
-    rt.counters = zeroCounters();
-    rt.countedSince = this.clock.now();
+    this.spanRuntime(span).resetCounters();
   }
 
   setLoopback(span: number, mode: Loopback): Loopback {
-    this.spans[this.spanIndex(span)].loopback = mode;
+    this.spanRuntime(span).setLoopback(mode);
     return mode;
   }
 
-  /** For the span model and fault injection: raise or clear an alarm (emits ALARM on change). */
+  /** Raises or clears an alarm by hand, over what the span model says (emits ALARM on change). */
   setAlarm(span: number, alarm: Alarm, on: boolean): void {
     const rt = this.spans[this.spanIndex(span)];
-    if (rt.alarms[alarm] === on) return;
-    rt.alarms[alarm] = on;
-    this.emitEvent({ name: 'ALARM', fields: { span, alarm, state: on } });
+    this.emitAlarms(span, rt.override(alarm, on));
   }
 
-  /** For the span model: add to the counters (they wrap at 2^32 like the hardware's). */
+  /** Adds to the counters by hand, over the span model's (they wrap at 2^32 like the hardware's). */
   addCounters(span: number, delta: Partial<SpanCounters>): void {
-    const c = this.spans[this.spanIndex(span)].counters;
-    for (const k of Object.keys(delta) as Array<keyof SpanCounters>) c[k] = (c[k] + (delta[k] ?? 0)) % U32;
+    this.spans[this.spanIndex(span)].addCounters(delta);
   }
 
   countersEvents(): BoardEvent[] {
-    return this.spans.map((rt, i) => ({ name: 'COUNTERS' as const, fields: { span: i + 1, ...rt.counters } }));
+    return this.spans.map((_rt, i) => ({ name: 'COUNTERS' as const, fields: { span: i + 1, ...this.spanRuntime(i + 1).counters() } }));
   }
 
   // ---- health ------------------------------------------------------------------------------------
@@ -325,8 +347,27 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
     this.emitEvent({ name: 'HEALTH', fields: this.health() });
   }
 
+  /** Moves health readings away from the profile's (overheating, a rail out of range); `{}` restores them. Emits HEALTH. */
+  setHealthFault(f: HealthFault): void {
+    this.healthFault = { ...f };
+    this.emitEvent({ name: 'HEALTH', fields: this.health() });
+  }
+
+  /** Marks a channel's DSP stalled or running again; emits DSP on change (docs/protocol.md §12). */
+  setDspStall(ch: number, stalled: boolean): void {
+    this.channelIndex(ch);
+    if (this.stalled.has(ch) === stalled) return;
+    if (stalled) this.stalled.add(ch);
+    else this.stalled.delete(ch);
+    this.emitEvent({ name: 'DSP', fields: { ch, state: stalled ? 'stalled' : 'ok' } });
+  }
+
+  dspStalled(ch: number): boolean {
+    return this.stalled.has(ch);
+  }
+
   health(): EventOf<'HEALTH'> {
-    const h = this.profile.health;
+    const h = { ...this.profile.health, ...this.healthFault };
     const load = this.profile.channels ? this.secureChannels().length / this.profile.channels : 0;
     return {
       temp_c: h.tempC,

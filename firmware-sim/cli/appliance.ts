@@ -1,7 +1,8 @@
 /**
- * `dtmfguard-sim --pty PATH | --tcp HOST:PORT [--profile FILE] [--rig-socket PATH] [--json]`:
+ * `dtmfguard-sim --pty PATH | --tcp HOST:PORT [--profile FILE] [--rig-socket PATH] [--fault NAME=VALUE]... [--json]`:
  * the simulated appliance, answering the serial control protocol (docs/protocol.md) until SIGINT
- * or SIGTERM. It is the program's default action, so the other groups (mask, relay, ...) stay
+ * or SIGTERM. Faults (docs/faults.md) are switched from the command line (`--fault`) and, while it
+ * runs, through the rig socket (`dtmfguard-sim fault --rig-socket PATH ...`). It is the program's default action, so the other groups (mask, relay, ...) stay
  * subcommands. Prints the device path (or tcp:// address) the host should open as the first line
  * of stdout; diagnostics go to stderr.
  */
@@ -11,6 +12,10 @@ import { SerialPort } from 'serialport';
 import { DgError, EXIT } from '../../src/errors.ts';
 import { loadProfile, shippedProfilePath, type HardwareProfile } from '../../hardware-profiles/schema.ts';
 import { createBoard } from '../board/create-board.ts';
+import { driveSpans } from '../board/span-ticker.ts';
+import { FaultyLine } from '../faults/faulty-line.ts';
+import { FaultRegistry, parseFaultArg } from '../faults/registry.ts';
+import { startRigServer, type RigServer } from '../rig/rig-server.ts';
 import { DeviceServer } from '../server/device-server.ts';
 import { PtyPair } from '../transport/pty-pair.ts';
 
@@ -21,6 +26,15 @@ interface Options {
   rigSocket?: string;
   json?: boolean;
   rebootDelayMs?: string;
+  fault: string[];
+  alarmTimingMs?: string;
+}
+
+/** `--alarm-timing-ms DECLARE,CLEAR`: shorter alarm persistence than the standards' 2.5 s / 10 s, for rigs. */
+function parseAlarmTiming(text: string): { declareMs: number; clearMs: number } {
+  const m = /^(\d{1,6}),(\d{1,6})$/.exec(text);
+  if (!m) throw new DgError('DG4304', `--alarm-timing-ms ${JSON.stringify(text)}: write DECLARE,CLEAR in ms, e.g. 500,2000`);
+  return { declareMs: Number(m[1]), clearMs: Number(m[2]) };
 }
 
 export function register(program: Command): void {
@@ -31,7 +45,9 @@ export function register(program: Command): void {
     .option('--pty <path>', 'create a pseudo-terminal pair (needs socat); the host opens PATH, the simulator PATH.sim')
     .option('--tcp <host:port>', 'listen for the host on raw TCP, as a console server (ser2net) would serve it; port 0 picks one')
     .option('--profile <file>', 'hardware profile JSON (default: hardware-profiles/dual-e1.json)')
-    .option('--rig-socket <path>', 'test-rig control socket (accepted; served by a later release)')
+    .option('--rig-socket <path>', 'serve a Unix socket where `dtmfguard-sim fault --rig-socket PATH ...` switches faults while running')
+    .option('--fault <name=value>', 'start with a fault switched, e.g. los=on,span=1 or corrupt=0.01 (repeatable; see docs/faults.md)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--alarm-timing-ms <declare,clear>', 'span alarm persistence in ms instead of 2500,10000 (ANSI T1.231 / ITU-T G.806), for quick rigs')
     .option('--reboot-delay-ms <ms>', 'how long the simulated board stays silent while rebooting', '1000')
     .option('--json', 'print the device as one JSON line on stdout')
     .action(async (opts: Options) => {
@@ -53,10 +69,26 @@ async function runAppliance(opts: Options): Promise<void> {
   const profilePath = opts.profile ?? shippedProfilePath('dual-e1');
   const profile: HardwareProfile = loadProfile(profilePath);
   const log = (m: string) => process.stderr.write(`dtmfguard-sim: ${m}\n`);
-  if (opts.rigSocket) log(`--rig-socket ${opts.rigSocket} accepted; fault switching over it is not served yet`);
+  const faultArgs = (opts.fault ?? []).map(parseFaultArg);
+  const timing = opts.alarmTimingMs ? parseAlarmTiming(opts.alarmTimingMs) : undefined;
 
-  const board = createBoard(profile);
+  const board = createBoard(profile, timing ? { spans: { alarmTiming: { red: timing, blue: timing, yellow: timing } } } : {});
   const server = new DeviceServer(board, { rebootDelayMs: delay, log });
+  const line = new FaultyLine();
+  const faults = new FaultRegistry({ board, server, line, rebootDelayMs: delay, log });
+  for (const f of faultArgs) faults.set(f.name, f.value, { span: f.span, channel: f.channel });
+  const stopSpans = driveSpans(board);
+  let rig: RigServer | null = null;
+  if (opts.rigSocket) {
+    try {
+      rig = await startRigServer(opts.rigSocket, faults);
+    } catch (e) {
+      stopSpans();
+      server.close();
+      throw e;
+    }
+    log(`rig socket ${opts.rigSocket}: faults switch with dtmfguard-sim fault --rig-socket ${opts.rigSocket} NAME VALUE`);
+  }
   const announce = (device: string, extra: Record<string, string> = {}) => {
     const info = { device, model: profile.model, serial: board.serial, channels: profile.channels, profile: profilePath, ...extra };
     process.stdout.write(opts.json ? `${JSON.stringify(info)}\n` : `${device}\n`);
@@ -73,7 +105,7 @@ async function runAppliance(opts: Options): Promise<void> {
       const p = new SerialPort({ path: pair.simPath, baudRate: profile.serial.baudRate, autoOpen: false });
       await new Promise<void>((resolve, reject) => p.open((e) => (e ? reject(new DgError('DG5005', `cannot open ${pair.simPath}: ${e.message}`)) : resolve())));
       port = p;
-      server.attach(p);
+      server.attach(line.wrap(p));
     };
     await openSimEnd();
     pair.on('ready', () => void openSimEnd().catch((e: Error) => log(e.message)));
@@ -97,7 +129,7 @@ async function runAppliance(opts: Options): Promise<void> {
       current = sock;
       sock.setNoDelay(true);
       sock.on('error', () => {});
-      server.attach(sock);
+      server.attach(line.wrap(sock));
     });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', (e: NodeJS.ErrnoException) => reject(new DgError('DG5006', `cannot listen on ${opts.tcp}: ${e.code ?? e.message}; choose another address or port`)));
@@ -122,6 +154,8 @@ async function runAppliance(opts: Options): Promise<void> {
     const sig = await Promise.race([signalled, fatal]);
     log(`${sig}: stopping`);
   } finally {
+    stopSpans();
+    await rig?.close();
     await stop();
   }
 }

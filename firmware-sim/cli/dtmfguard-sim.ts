@@ -4,12 +4,14 @@ import { version } from '../../src/version.ts';
 import { register as registerMask } from './mask.ts';
 import { register as registerRelay } from './relay.ts';
 import { register as registerAppliance } from './appliance.ts';
+import { register as registerFault } from './fault.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerMask,
   registerRelay,
   registerAppliance,
+  registerFault,
 ];
 
 const program = createProgram(
