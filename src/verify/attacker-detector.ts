@@ -18,6 +18,7 @@
 import type { DtmfKey } from '../dsp/dtmf-keys.ts';
 import { DTMF_KEYS } from '../dsp/dtmf-keys.ts';
 import { DtmfBlockAnalyzer, NO_KEY, type BlockTestOptions } from '../dsp/detector-block.ts';
+import { dbm0ToPeak } from '../dsp/levels.ts';
 
 export interface Fragment {
   digit: DtmfKey;
@@ -48,6 +49,16 @@ export interface AttackerOptions {
   /** Per-block tests; the defaults are loose on purpose (partial windows), see the header. */
   blockTests?: Partial<BlockTestOptions>;
 }
+
+/**
+ * A run at least this long whose weaker tone reached LOUD_DBM0 in some window is one the Q.24
+ * receiver was able to judge (≥ 40 ms, Q.24 "must accept" duration; −33 dBm0 is 5 dB above that
+ * receiver's −38 dBm0 floor): such a run is left to it. Without this rule, synthetic speech built
+ * to put harmonics on DTMF frequencies (src/dsp/mask-speech-like.ts) gave 2 fragments of 75 ms in
+ * the 57 s benchmark workload.
+ */
+const LONG_MS = 40;
+const LOUD_DBM0 = -33;
 
 export const ATTACKER_BLOCK_TESTS: BlockTestOptions = {
   minToneDbm0: -50,
@@ -93,6 +104,10 @@ export class AttackerDetector {
   private readonly freqs = new Float64Array(8);
   private runRow = 0;
   private runPeakShare = 0;
+  /** Largest energy of the run's weaker tone (sine-energy units), for the loud-and-long rule. */
+  private runPeakWeak = 0;
+  private readonly loudWeak: number;
+  private readonly longSamples: number;
   private readonly minPeakShare: number;
   private runCol = 0;
 
@@ -105,6 +120,9 @@ export class AttackerDetector {
     this.buf = new Int16Array(this.n * 64);
     this.maxDeviation = opts.maxDeviation ?? 0.025;
     this.minPeakShare = opts.minPeakShare ?? 0.83;
+    const loudPeak = dbm0ToPeak(LOUD_DBM0);
+    this.loudWeak = (loudPeak * loudPeak * this.n) / 2;
+    this.longSamples = (LONG_MS * this.sampleRate) / 1000;
     for (let i = 0; i < 4; i++) {
       this.freqs[i] = this.analyzer.low.freqs[i];
       this.freqs[4 + i] = this.analyzer.high.freqs[i];
@@ -171,7 +189,10 @@ export class AttackerDetector {
           this.runCol = key & 3;
           this.accLowRe = this.accLowIm = this.accHighRe = this.accHighIm = 0;
           this.runPeakShare = 0;
+          this.runPeakWeak = 0;
         }
+        const weak = Math.min(a.pairLowEnergy, a.pairHighEnergy);
+        if (weak > this.runPeakWeak) this.runPeakWeak = weak;
         const share = (a.pairLowEnergy + a.pairHighEnergy) / a.energy;
         if (share > this.runPeakShare) this.runPeakShare = share;
         this.prevLow.set(a.pairLow);
@@ -210,7 +231,10 @@ export class AttackerDetector {
   }
 
   private closeRun(out: Fragment[]): void {
-    if (this.runKey !== NO_KEY && this.runHits >= this.minHits && this.runPeakShare >= this.minPeakShare && this.runDeviation() <= this.maxDeviation) {
+    // Loud and long is neither too short nor too quiet for Q.24: the Q.24 receiver heard it and
+    // judged it (twist, purity, deviation over the whole tone), so it is not ours to overrule.
+    const judgedByQ24 = this.runEnd - this.runStart - 0.8 * this.n >= this.longSamples && this.runPeakWeak >= this.loudWeak;
+    if (this.runKey !== NO_KEY && this.runHits >= this.minHits && !judgedByQ24 && this.runPeakShare >= this.minPeakShare && this.runDeviation() <= this.maxDeviation) {
       // Windows hit while the tone covers about 60% or more of them, so the hits reach ~40% of a
       // window past the tone on each side: trimmed by that, the span is the tone's own (±1 hop).
       const trim = Math.round(0.4 * this.n);

@@ -47,6 +47,16 @@ describe('attacker receiver', () => {
     expect(Math.abs(f.endMs - 120)).toBeLessThanOrEqual(3);
   });
 
+  it('finds a long tone too quiet for Q.24 (60 ms at −45 dBm0), but leaves loud long tones to the Q.24 receiver', () => {
+    const quiet = burst('C', 60, -45);
+    const q24 = new DtmfDetector();
+    expect([...q24.process(quiet), ...q24.flush()]).toEqual([]);
+    expect(run(quiet).map((f) => f.digit)).toEqual(['C']);
+    // A loud 80 ms pair with 3% deviation: Q.24 judged it (and rejects it); no fragment either.
+    const off = toInt16(concat(silence(50), dtmfTone({ key: '2', durationMs: 80, levelDbm0: -10, lowDeviation: 0.03, highDeviation: -0.03 }), silence(50)));
+    expect(run(off)).toEqual([]);
+  });
+
   it('reports one fragment per burst, in order, for bursts 30 ms apart', () => {
     const parts: Float64Array[] = [silence(50)];
     const keys: DtmfKey[] = ['4', '1', '1', '1', '9'];
