@@ -152,6 +152,8 @@ export const EVENTS = {
   HEALTH: health,
   CFG: z.object({ version: uint(), changed: list }),
   FW: z.object({ slot, state: slotState }),
+  /** A channel's DSP stopped processing, or runs again (docs/protocol.md §12; a board fault, never call data). */
+  DSP: z.object({ ch, state: z.enum(['stalled', 'ok']) }),
   /** A digit was masked on a channel: where and how long, never which (docs/protocol.md §12). */
   MASKED: z.object({ ch, at_ms: uint(), dur_ms: uint(), leg: z.enum(['caller', 'agent']).optional() }),
 } satisfies Record<string, z.ZodType<unknown, Record<string, string>>>;
