@@ -167,20 +167,37 @@ export class DtmfBlockAnalyzer {
 
   /**
    * Judges x[off .. off+blockSize-1]; returns the key index (row·4 + col, the order of DTMF_KEYS)
-   * or NO_KEY. With `full` false the cheap exits apply: silent blocks skip all filters, and blocks
-   * with no high-group tone strong enough skip the low group (speech has little energy up there,
-   * so most speech blocks cost one energy pass and four filters). With `full` true both groups
-   * are always computed, for callers that need the tone energies whatever the verdict.
+   * or NO_KEY. Silent blocks (under one tone floor of energy) skip all filters: their tone
+   * energies read as zero. With `full` false, blocks with no high-group tone strong enough also
+   * skip the low group (speech has little energy up there, so most speech blocks cost one energy
+   * pass and four filters). With `full` true every block that is not silent gets both groups, for
+   * callers that need the tone energies whatever the verdict. The shortcuts never change a verdict.
    */
   analyze(x: Int16Array, off: number, full: boolean): number {
     const n = this.blockSize;
     const e = blockAcEnergy(x, off, n);
     this.energy = e;
-    this.lowComputed = false;
-    this.highComputed = false;
     this.row = -1;
     this.col = -1;
-    if (e < this.gate && !full) return NO_KEY;
+    if (e < this.gate) {
+      // No tone can reach the floor here, and a tone's energy is bounded by the block's: zero is a
+      // fair reading for a caller that wants the tone energies (the detector's trailing edge).
+      const le = this.lowEnergy;
+      const he = this.highEnergy;
+      le[0] = 0;
+      le[1] = 0;
+      le[2] = 0;
+      le[3] = 0;
+      he[0] = 0;
+      he[1] = 0;
+      he[2] = 0;
+      he[3] = 0;
+      this.lowComputed = full;
+      this.highComputed = full;
+      return NO_KEY;
+    }
+    this.lowComputed = false;
+    this.highComputed = false;
 
     const k = this.toEnergy;
     this.high.run(x, off);
