@@ -56,7 +56,8 @@ export async function verifyCaptureFile(path: string, opts: CaptureVerifyOptions
 export async function verifyCapture(name: string, reader: CaptureReader, opts: CaptureVerifyOptions = {}, extra: Partial<CaptureMeta> = {}): Promise<FileVerdict> {
   const decoder = new UdpDecoder();
   const tracker = new StreamTracker({ rtpPorts: opts.rtpPorts, eventPt: opts.eventPt });
-  const states = new Map<string, StreamState>();
+  // The tracker hands out one StreamId object per stream, so it keys the state without building a string per packet.
+  const states = new Map<StreamId, StreamState>();
   const digits: DigitReport[] = [];
   const maxSnippets = opts.maxSnippets ?? 500;
   let snippetCount = 0;
@@ -68,8 +69,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   };
 
   const stateOf = (id: StreamId): StreamState => {
-    const key = `${id.src}|${id.srcPort}|${id.dst}|${id.dstPort}|${id.ssrc}`;
-    let st = states.get(key);
+    let st = states.get(id);
     if (!st) {
       st = {
         label: streamLabel(id),
@@ -80,7 +80,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
         pcm: new Int16Array(160),
         otherEvents: 0,
       };
-      states.set(key, st);
+      states.set(id, st);
     }
     return st;
   };
@@ -148,7 +148,8 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
 
   const summary = reader.summary;
   const reports = tracker.reports();
-  const streams = reports.map((r) => toSummary(r, states.get(`${r.id.src}|${r.id.srcPort}|${r.id.dst}|${r.id.dstPort}|${r.id.ssrc}`)));
+  const byLabel = new Map([...states.values()].map((st) => [st.label, st]));
+  const streams = reports.map((r) => toSummary(r, byLabel.get(r.label)));
   const warnings: string[] = [];
   if (summary.partial) {
     warnings.push(`the capture is damaged at byte ${summary.partial.offset} (${summary.partial.code}: ${summary.partial.message}); only the packets before it were verified`);

@@ -66,6 +66,11 @@ export class InbandScanner {
   }
 
   private take(digits: DetectedDigit[], fragments: Fragment[], out: InbandDigit[], end: boolean): void {
+    // The common case, nothing found and nothing held: no work (this runs for every packet).
+    if (digits.length === 0 && fragments.length === 0 && this.held.length === 0) {
+      if (this.recent.length > 0 && !end) this.prune();
+      return;
+    }
     for (const d of digits) {
       out.push({ digit: d.digit, startSample: d.startSample, endSample: d.endSample, detector: 'q24' });
       this.recent.push(d);
@@ -81,10 +86,15 @@ export class InbandScanner {
       else out.push({ digit: f.digit, startSample: f.startSample, endSample: f.endSample, detector: 'attacker' });
     }
     this.held = keep;
-    // A digit can absorb only fragments that end after its start minus the margin; older ones are judged.
-    const horizon = this.processed - this.latency - 2 * this.margin;
-    const oldestHeld = keep.reduce((m, f) => Math.min(m, f.startSample), Infinity);
-    this.recent = this.recent.filter((d) => d.endSample + this.margin > Math.min(horizon, oldestHeld));
+    this.prune();
     out.sort((a, b) => a.startSample - b.startSample);
+  }
+
+  /** A digit can absorb only fragments that end after its start minus the margin; older ones are judged. */
+  private prune(): void {
+    const horizon = this.processed - this.latency - 2 * this.margin;
+    const oldestHeld = this.held.reduce((m, f) => Math.min(m, f.startSample), Infinity);
+    const limit = Math.min(horizon, oldestHeld);
+    if (this.recent.length > 0 && this.recent[0].endSample + this.margin <= limit) this.recent = this.recent.filter((d) => d.endSample + this.margin > limit);
   }
 }
