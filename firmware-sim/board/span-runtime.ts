@@ -36,6 +36,8 @@ export type BoardSpanOptions = Pick<SpanOptions, 'alarmTiming' | 'sesThreshold' 
 const U32 = 0x1_0000_0000;
 /** Idle spans are advanced in whole 3 s blocks, which the model accounts for without building frames. */
 const IDLE_BLOCK_MS = 3000;
+/** Longest single step between folds: 6 h (a multiple of the 3 s idle block). */
+const FOLD_EVERY_MS = 6 * 3600_000;
 
 export function zeroCounters(): SpanCounters {
   return { cv: 0, crc_err: 0, fas_err: 0, slips: 0, es: 0, ses: 0 };
@@ -104,11 +106,13 @@ export class SpanRuntime {
   sync(exact = true): Array<{ alarm: Alarm; on: boolean }> {
     let target = this.now();
     if (!exact && this.quiet) target = this.startMs + Math.floor((target - this.startMs) / IDLE_BLOCK_MS) * IDLE_BLOCK_MS;
-    if (target > this.syncedTo) {
-      this.model.step(target - this.syncedTo);
-      this.syncedTo = target;
+    // In pieces well under the model's 24 h of history, so no interval leaves it before it is folded.
+    while (target > this.syncedTo) {
+      const dt = Math.min(target - this.syncedTo, FOLD_EVERY_MS);
+      this.model.step(dt);
+      this.syncedTo += dt;
+      this.fold();
     }
-    this.fold();
     return this.diffAlarms();
   }
 
