@@ -84,6 +84,13 @@ export class DeviceServer {
   private parser: FrameStream | null = null;
   private detachCurrent: (() => void) | null = null;
   private eventSeq = 0;
+  /**
+   * The repeated-line memory (docs/protocol.md §2.3): the last request line executed and the
+   * bytes of its answer. Only a newly executed request replaces it; lines the board NAKs, NAKs
+   * from the host, empty lines and events leave it alone, so a host may resend its line (same
+   * seq) after a timeout or a damaged answer, however much noise came in between. HELLO and a
+   * reboot the board did not do on a command clear it.
+   */
   private last: { request: Frame; answer: Buffer } | null = null;
   private rebooting = false;
   private rebootTimer: unknown = null;
@@ -188,7 +195,11 @@ export class DeviceServer {
 
   private sendEvent(e: BoardEvent): void {
     // BOOT is event 0 of a boot (§2.3); every other event takes the next number, sent or not.
-    if (e.name === 'BOOT') this.eventSeq = 0;
+    // A boot empties the repeated-line memory (RAM); reboot() puts back the line that asked for it.
+    if (e.name === 'BOOT') {
+      this.eventSeq = 0;
+      this.last = null;
+    }
     const seq = this.eventSeq;
     this.eventSeq = (this.eventSeq + 1) & MAX_SEQ;
     // With nobody reading (a pty whose host closed it fills up, then socat stops reading us),
@@ -282,12 +293,17 @@ export class DeviceServer {
   /** The board goes deaf, then boots and announces BOOT (docs/protocol.md §11 REBOOT). */
   private reboot(reason: 'reboot' | 'activate'): void {
     this.rebooting = true;
-    this.last = null;
+    // §2.3: a reboot the host asked for keeps the line that asked for it (a real board keeps it
+    // in RAM it does not clear on a warm restart). If the answer was lost and the host missed the
+    // BOOT event too, its resend of the same line is answered from memory instead of rebooting
+    // the board a second time.
+    const asked = this.last;
     this.opts.log(`rebooting (${reason})`);
     this.rebootTimer = this.opts.timers.setTimeout(() => {
       this.rebootTimer = null;
       this.rebooting = false;
       this.board.boot(reason);
+      this.last = asked;
     }, this.opts.rebootDelayMs);
   }
 

@@ -11,6 +11,9 @@ import type { ProtocolAdapter } from './protocol-adapter.ts';
 import { dtmfguardProtocol } from './dtmfguard-protocol.ts';
 import type { FrameHint } from '../protocol/frame.ts';
 
+/** The event a board sends after every start (docs/protocol.md §12); it is always event 0. */
+const BOOT_EVENT = 'BOOT';
+
 /**
  * Where the driver stands. `failed` is the terminal state of the recovery ladder: the driver
  * stays there, reporting DG1207 to every caller, until someone calls restart(). It never loops
@@ -80,6 +83,17 @@ export class ApplianceDriver extends EventEmitter {
   /** When we last sent a NAK (clock ms): see the NAK rules in #onNak. */
   #lastNakSentAt: number | undefined;
   #lastEventSeq: number | undefined;
+  /**
+   * What the board's repeated-line memory (docs/protocol.md §2.3) can still hold. It moves on
+   * whenever the memory may no longer hold the line of the command last sent: another request
+   * went out, the link was (re)opened (the hello clears the memory), or the board rebooted.
+   * A non-idempotent command may be resent with its sequence number only within its epoch.
+   */
+  #memoryEpoch = 0;
+  /** Why the epoch last moved, for the "outcome unknown" message. */
+  #memoryLostBecause = 'the link was opened';
+  /** The command whose line went out last (a resend of it keeps the epoch). */
+  #lastSent: PendingCommand | undefined;
   /** True while the handshake of an open runs: its commands may go out, user commands wait. */
   #handshaking = false;
   #recovering: Promise<void> | undefined;
@@ -201,6 +215,9 @@ export class ApplianceDriver extends EventEmitter {
   }
 
   #attach(): void {
+    // A fresh link: the hello that follows clears the board's memory, and whatever we sent
+    // before may have been lost with the old link.
+    this.#forgetMemory('the link was reopened');
     this.#newParser();
     this.transport.on('data', this.#onData);
     this.transport.on('close', this.#onClose);
@@ -240,16 +257,20 @@ export class ApplianceDriver extends EventEmitter {
     this.#lastNakSentAt = this.clock.now();
     this.stats.naksSent += 1;
     void this.#write(this.protocol.nakFrame(reason, hint)).catch(() => undefined);
+    // What can still be read of a damaged BOOT event is enough to stop trusting the board's
+    // memory: resending after a reboot could make the board act twice (§2.3).
+    if (hint.name === BOOT_EVENT) this.#forgetMemory('the board rebooted (damaged BOOT event)');
     // The damaged line may be the answer to the command in flight, or the board's NAK of it. The
-    // board does not answer our NAK (§5), so waiting would only cost a timeout: an idempotent
-    // command is resent at once (if the board did act, it answers the repeated line from memory
-    // without acting again, §2.3). A non-idempotent one keeps waiting: its timeout then reports
-    // the outcome as unknown. A line that reads as an event, or as about another request, is
-    // not ours to act on.
+    // board does not answer our NAK (§5), so waiting would only cost a timeout: the command is
+    // resent at once when that is harmless: it is idempotent, or the board's repeated-line
+    // memory still holds it (if the board did act, it answers the repeated line from memory
+    // without acting again, §2.3). Otherwise it keeps waiting: its timeout then reports the
+    // outcome as unknown. A line that reads as an event, or as about another request, is not
+    // ours to act on.
     if (!cmd || cmd.sentAt === undefined) return;
-    if (cmd.idempotent && hint.kind !== 'evt' && (hint.seq === undefined || hint.seq === cmd.seq)) {
+    if (this.#mayRepeat(cmd) && hint.kind !== 'evt' && (hint.seq === undefined || hint.seq === cmd.seq)) {
       this.#attemptFailed(cmd, 'damaged');
-    } else if (!cmd.idempotent && !hadNakSince && hint.kind === 'nak' && hint.seq === cmd.seq && hint.name === cmd.name) {
+    } else if (!cmd.idempotent && !cmd.mayHaveRun && !hadNakSince && hint.kind === 'nak' && hint.seq === cmd.seq && hint.name === cmd.name) {
       // A damaged NAK that still names our request, and no NAK of ours it could be about
       // (see #onNak): the board rejected the request, so it was not executed.
       this.#attemptFailed(cmd, 'nak');
@@ -282,11 +303,17 @@ export class ApplianceDriver extends EventEmitter {
 
   #onEvent(frame: Frame): void {
     this.stats.events += 1;
+    // §2.3/§12: the board numbers its events from 0 at every boot. An event numbered below the
+    // last one means it restarted even when its BOOT event was lost. (An event numbered 0 alone
+    // proves nothing: a board whose host attached after power-on may give 0 to another event.)
+    let rebooted = frame.name === BOOT_EVENT;
     if (this.#lastEventSeq !== undefined) {
       const gap = (frame.seq - this.#lastEventSeq - 1 + 65536) % 65536;
       // Event sequence numbers let us count events lost to corruption (they are not retransmitted).
       if (gap > 0 && gap < 32768) this.emit('events-missed', gap);
+      if (gap >= 32768) rebooted = true;
     }
+    if (rebooted) this.#forgetMemory(`the board rebooted (event ${frame.name} ${frame.seq})`);
     this.#lastEventSeq = frame.seq;
     this.emit('event', frame);
   }
@@ -303,14 +330,14 @@ export class ApplianceDriver extends EventEmitter {
       // (none since one response timeout before the request went out). Were the NAK about line
       // noise instead, the repeated line is answered from the board's memory (§2.3).
       const recentNak = this.#lastNakSentAt !== undefined && this.#lastNakSentAt >= cmd.sentAt - cmd.timeoutMs;
-      if (cmd.idempotent || !recentNak) this.#attemptFailed(cmd, 'nak');
+      if (this.#mayRepeat(cmd) || !recentNak) this.#attemptFailed(cmd, 'nak');
       return;
     }
     // The echo in a NAK with reason crc was read from a damaged line and could itself be
     // damaged: if we have sent NAKs of our own since the request, this NAK may be about one of
-    // those, and the request may have been carried out. A non-idempotent command then waits for
-    // its answer (the board re-sends a remembered answer to a repeated line, §2.3).
-    if (cmd.nakSentSince && !cmd.idempotent) return;
+    // those, and the request may have been carried out. That is harmless while the board's
+    // memory holds the line (§2.3); otherwise a non-idempotent command waits for its answer.
+    if (cmd.nakSentSince && !this.#mayRepeat(cmd)) return;
     if (this.protocol.nakIsFinal(frame)) {
       this.#clearCommandTimer(cmd);
       this.#inFlight = undefined;
@@ -350,14 +377,29 @@ export class ApplianceDriver extends EventEmitter {
     if (this.#inFlight) return;
     const canUser = this.#state === 'ready' && !this.#handshaking;
     const canControl = this.#state === 'ready' || (this.#handshaking && this.#state === 'connecting');
-    const idx = this.#queue.findIndex((c) => (c.control ? canControl : canUser));
-    if (idx < 0) return;
-    const [cmd] = this.#queue.splice(idx, 1);
-    this.#send(cmd);
+    for (;;) {
+      const idx = this.#queue.findIndex((c) => (c.control ? canControl : canUser));
+      if (idx < 0) return;
+      const [cmd] = this.#queue.splice(idx, 1);
+      // A retry waiting here while the link was reopened (or the board rebooted) can no longer
+      // be answered from the board's memory: one that may have been executed is not resent.
+      if (!this.#mayResend(cmd)) {
+        this.stats.commandsFailed += 1;
+        cmd.finish({ ok: false, error: this.#unknownOutcome(cmd) });
+        continue;
+      }
+      this.#send(cmd);
+      return;
+    }
   }
 
   #send(cmd: PendingCommand): void {
     this.#inFlight = cmd;
+    // One command in flight: nothing else reaches the board between two copies of this line, so
+    // its memory still holds it (§2.3). Any other request takes the memory's place.
+    if (this.#lastSent !== cmd) this.#forgetMemory('another request was sent');
+    this.#lastSent = cmd;
+    cmd.memoryEpoch = this.#memoryEpoch;
     // A retransmission keeps its sequence number: a board that remembers its last answer can
     // repeat it instead of acting twice, and a late answer to the first attempt is still right.
     if (cmd.seq < 0) {
@@ -391,9 +433,12 @@ export class ApplianceDriver extends EventEmitter {
     this.#clearCommandTimer(cmd);
     this.#inFlight = undefined;
     if (why === 'timeout') this.stats.timeouts += 1;
-    // A NAK is not acted on by the board, so any command may be resent; after a timeout the
-    // board may have acted, so only an idempotent one may (docs/protocol.md, "retries").
-    const mayRetry = cmd.attempts < cmd.maxAttempts && (why !== 'timeout' || cmd.idempotent);
+    // After a timeout or a damaged answer the board may have acted on the line; after a NAK of it
+    // it did not (§5). Either way the line may go out again with the same seq when that cannot
+    // make the board act twice (#mayResend, docs/protocol.md §6).
+    if (why !== 'nak') cmd.mayHaveRun = true;
+    const mayRetry = cmd.attempts < cmd.maxAttempts && this.#mayResend(cmd);
+    // Straight back to the front: no other request may reach the board before the resend.
     if (mayRetry) this.#queue.unshift(cmd);
     else {
       this.stats.commandsFailed += 1;
@@ -412,10 +457,44 @@ export class ApplianceDriver extends EventEmitter {
   #failureFor(cmd: PendingCommand, why: 'timeout' | 'nak' | 'damaged'): CommandError {
     if (why !== 'timeout') {
       const what = why === 'nak' ? `board rejected ${cmd.describe()} as corrupt` : `answer to ${cmd.describe()} arrived damaged`;
-      return new CommandError('nak', cmd.name, `${what} (${cmd.attempts} attempts): the line corrupts frames; check the cable, baud rate and earthing`);
+      const unsure = !cmd.idempotent && cmd.mayHaveRun ? '; outcome unknown: read the state back before repeating it' : '';
+      return new CommandError('nak', cmd.name, `${what} (${cmd.attempts} attempts): the line corrupts frames; check the cable, baud rate and earthing${unsure}`);
     }
-    const unsure = cmd.idempotent ? '' : '; not retried because it is not idempotent: read the state back before repeating it';
+    if (!cmd.idempotent && cmd.attempts < cmd.maxAttempts) return this.#unknownOutcome(cmd);
+    const unsure = cmd.idempotent ? '' : ': outcome unknown, read the state back before repeating it';
     return new CommandError('timeout', cmd.name, `response timeout after ${cmd.timeoutMs} ms (${cmd.describe()}, ${cmd.attempts} attempt${cmd.attempts > 1 ? 's' : ''})${unsure}`);
+  }
+
+  // ---------------------------------------------------------------- the board's repeated-line memory
+
+  /** The board's memory (§2.3) can no longer be trusted to hold the line last sent. */
+  #forgetMemory(because: string): void {
+    this.#memoryEpoch += 1;
+    this.#memoryLostBecause = because;
+  }
+
+  /** Whether the board answers this command's line from memory if it comes again (§2.3). */
+  #mayRepeat(cmd: PendingCommand): boolean {
+    return cmd.idempotent || (this.#lastSent === cmd && cmd.memoryEpoch === this.#memoryEpoch);
+  }
+
+  /**
+   * Whether this command may go out (again) now. Idempotent commands always; a non-idempotent one
+   * whose earlier copies were all NAKed (never executed, §5) too; otherwise only while the board's
+   * memory still holds its line, so a copy the board already executed is answered from memory.
+   */
+  #mayResend(cmd: PendingCommand): boolean {
+    return cmd.idempotent || cmd.attempts === 0 || !cmd.mayHaveRun || this.#mayRepeat(cmd);
+  }
+
+  /** DG1206 (the link was reopened) or DG1203 (the board rebooted, ...): the command may or may not have run. */
+  #unknownOutcome(cmd: PendingCommand): CommandError {
+    const because = this.#memoryLostBecause;
+    const what = `${cmd.describe()} got no readable answer (${cmd.attempts} attempt${cmd.attempts > 1 ? 's' : ''}) and ${because}, so it was not resent`;
+    const tail = 'outcome unknown: read the state back before repeating it';
+    return because.startsWith('the link')
+      ? new CommandError('link-lost', cmd.name, `link lost: ${what}; ${tail}`)
+      : new CommandError('timeout', cmd.name, `response timeout after ${cmd.timeoutMs} ms: ${what}; ${tail}`);
   }
 
   // ---------------------------------------------------------------- heartbeat and recovery
@@ -524,7 +603,11 @@ export class ApplianceDriver extends EventEmitter {
   /** The in-flight command of a lost link: requeue it if it may be resent, fail it otherwise. */
   #abortInFlight(reason: string): void {
     const cmd = this.#inFlight;
-    if (!cmd) return;
+    if (cmd) this.#abortCommand(cmd, reason);
+    this.#sweepQueue(reason);
+  }
+
+  #abortCommand(cmd: PendingCommand, reason: string): void {
     this.#clearCommandTimer(cmd);
     this.#inFlight = undefined;
     if (cmd.isHeartbeat || cmd.control) {
@@ -538,10 +621,24 @@ export class ApplianceDriver extends EventEmitter {
         error: new CommandError('link-lost', cmd.name, `link lost while ${cmd.describe()} was in flight (${reason}); it may or may not have been applied: read the state back`),
       });
     }
+  }
+
+  #sweepQueue(reason: string): void {
     // Handshake commands of a failed open must not linger into the next one.
     for (const c of this.#queue.filter((q) => q.control || q.isHeartbeat)) {
       this.#queue.splice(this.#queue.indexOf(c), 1);
       c.finish({ ok: false, error: new CommandError('link-lost', c.name, `link lost before ${c.describe()} was sent: ${reason}`) });
+    }
+    // A non-idempotent retry waiting for its resend: the next link starts with a hello, which
+    // clears the board's memory (§2.3), so the copy the board may have executed cannot be
+    // answered from memory any more. Never resent.
+    for (const c of this.#queue.filter((q) => !q.idempotent && q.mayHaveRun)) {
+      this.#queue.splice(this.#queue.indexOf(c), 1);
+      this.stats.commandsFailed += 1;
+      c.finish({
+        ok: false,
+        error: new CommandError('link-lost', c.name, `link lost while ${c.describe()} was waiting for its resend (${reason}); it may or may not have been applied: read the state back`),
+      });
     }
   }
 

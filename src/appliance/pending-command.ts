@@ -25,6 +25,18 @@ export class PendingCommand {
   timer: TimerHandle | undefined;
   /** Whether we sent a NAK of our own since this attempt went out (see the driver's NAK rule). */
   nakSentSince = false;
+  /**
+   * The driver's repeat-memory epoch when this command last went out (docs/protocol.md §2.3).
+   * While it is still the driver's current epoch, the board's repeated-line memory holds this
+   * very line, so resending it (same seq) cannot make the board act twice.
+   */
+  memoryEpoch = -1;
+  /**
+   * An attempt ended without proof that the board did not act on it (a timeout or a damaged
+   * answer). From then on only the repeated-line memory makes a resend of a non-idempotent
+   * command safe: a NAK of a later copy says nothing about the earlier one.
+   */
+  mayHaveRun = false;
   #resolve!: (f: Frame) => void;
   #reject!: (e: CommandError) => void;
   #done = false;

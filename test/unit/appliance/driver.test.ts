@@ -7,11 +7,13 @@ import { CommandError } from '../../../src/appliance/driver-errors.ts';
 import { DEFAULT_DRIVER_OPTIONS, resolveOptions } from '../../../src/appliance/options.ts';
 import { DgError } from '../../../src/errors.ts';
 import { encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
-import { ScriptedBoard, ok, okScript } from './scripted-board.ts';
+import { ScriptedBoard, ok, okScript, rememberingScript } from './scripted-board.ts';
 
 // Which commands the scripted tests treat as idempotent (the real list is the catalogue's).
 const IDEMPOTENT = new Set(['HELLO', 'PING', 'GET_SPAN', 'SET_MASK_TONE']);
 const protocol = makeDtmfguardProtocol((n) => IDEMPOTENT.has(n));
+/** Named fixture: the board's first event after a start (docs/protocol.md §12), always event 0. */
+const bootEvent: Frame = { kind: 'evt', seq: 0, name: 'BOOT', fields: { boot_id: '0000BEEF', fw: '1.0.0', slot: 'A', reason: 'watchdog' } };
 
 const drivers: ApplianceDriver[] = [];
 afterEach(async () => {
@@ -114,16 +116,18 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(driver.stats.retries).toBe(2);
   });
 
-  it('never resends a non-idempotent command after a timeout', async () => {
+  it('resends a non-idempotent command after a timeout with the same seq, and reports the outcome unknown when every attempt goes unanswered', async () => {
     const board = new ScriptedBoard(okScript({ COMMIT_CONFIG: () => 'silent' }));
-    const { driver, clock } = setup(board);
+    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
     await start(driver, clock);
     const res = settled(driver.request('COMMIT_CONFIG'));
     await clock.advance(10_000);
     const r = await res;
-    expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
-    expect(!r.ok && r.error.message).toMatch(/^DG1203: .*not retried because it is not idempotent/);
-    expect(driver.stats.retries).toBe(0);
+    const sent = board.requests('COMMIT_CONFIG');
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((f) => f.seq)).size).toBe(1);
+    expect(!r.ok && r.error.message).toMatch(/^DG1203: response timeout after 1000 ms \(COMMIT_CONFIG \d+, 3 attempts\): outcome unknown, read the state back/);
+    expect(driver.stats.retries).toBe(2);
   });
 
   it('resends after a NAK (the board never acted on it), even a non-idempotent command', async () => {
@@ -178,16 +182,17 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(driver.stats).toMatchObject({ crcErrors: 1, naksSent: 1, retries: 1, timeouts: 0 });
   });
 
-  it('does not resend a non-idempotent command on a NAK that may be about our own NAK', async () => {
-    // The board's answer arrives corrupted (we NAK it), and the board then NAKs something: the
-    // echo cannot be trusted, so COMMIT_CONFIG (already applied) must not go out again.
+  it('does not resend a non-idempotent command on a NAK that may be about our own NAK, once the board rebooted', async () => {
+    // The board's answer arrives corrupted (we NAK it), the board reboots (its memory of the line
+    // is gone, §2.3) and then NAKs something: the echo cannot be trusted, so COMMIT_CONFIG
+    // (already applied) must not go out again.
     const board = new ScriptedBoard(
       okScript({
         COMMIT_CONFIG: (req) => {
           const good = encodeFrame(ok(req));
           const bad = Buffer.from(good);
           bad[3] ^= 0x01; // flip a bit inside the sequence number: CRC fails
-          return bad;
+          return Buffer.concat([bad, encodeFrame(bootEvent)]);
         },
       }),
     );
@@ -249,10 +254,11 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     await clock.advance(0);
     expect((await commit).ok).toBe(true);
     expect(board.requests('COMMIT_CONFIG')).toHaveLength(2);
-    // Non-idempotent right after we NAKed a damaged event: the anonymous NAK may be about our
-    // NAK, so the command waits for its own answer (here: none, so it times out, not resent).
+    // Non-idempotent right after we NAKed a damaged event, and the board rebooted meanwhile (no
+    // memory of the line): the anonymous NAK may be about our NAK, so the command waits for its
+    // own answer (here: none, so it times out, and is not resent).
     firstCommit = true;
-    board.script = okScript({ COMMIT_CONFIG: () => anonymousNak });
+    board.script = okScript({ COMMIT_CONFIG: () => [bootEvent, anonymousNak] });
     board.send(Buffer.from('EVT 9 ALARM span=1 *00000000\r\n')); // named fixture: an event with a wrong CRC
     await clock.advance(0);
     expect(driver.stats.naksSent).toBe(1);
@@ -261,7 +267,7 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(board.requests('COMMIT_CONFIG')).toHaveLength(3);
     await clock.advance(1);
     const r = await third;
-    expect(!r.ok && r.error.reason).toBe('timeout');
+    expect(!r.ok && r.error.message).toMatch(/^DG1203: response timeout after 1000 ms: COMMIT_CONFIG \d+ got no readable answer \(1 attempt\) and the board rebooted \(event BOOT 0\), so it was not resent; outcome unknown/);
     expect(board.requests('COMMIT_CONFIG')).toHaveLength(3);
   });
 
@@ -430,6 +436,112 @@ describe('ApplianceDriver on a scripted board (binding-mock)', () => {
     expect(!fourth.ok && fourth.error.message).toMatch(/^DG1211: /);
     await driver.close();
     for (const p of ps) expect((await p).ok).toBe(false);
+  });
+});
+
+describe('non-idempotent commands and the board\'s repeated-line memory (docs/protocol.md §2.3, §6)', () => {
+  const commitOnce = () => rememberingScript(okScript({ COMMIT_CONFIG: (req) => ok(req, { version: '2' }) }), (req, n) => (req.name === 'COMMIT_CONFIG' && n <= 3 ? 'lose' : 'deliver'));
+
+  it('resends a command whose answer is lost with the same seq; the board answers from memory and applies it once', async () => {
+    // Answers 1 (HELLO) .. 3 are lost: HELLO is retried twice, then COMMIT_CONFIG's first answer goes.
+    const mem = rememberingScript(okScript({ COMMIT_CONFIG: (req) => ok(req, { version: '2' }) }), (req, n) => (req.name === 'COMMIT_CONFIG' && n === 2 ? 'lose' : 'deliver'));
+    const board = new ScriptedBoard(mem.script);
+    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+    await start(driver, clock);
+    const res = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(999);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
+    await clock.advance(1);
+    const r = await res;
+    expect(r.ok && r.value.fields.version).toBe('2');
+    const sent = board.requests('COMMIT_CONFIG');
+    expect(sent).toHaveLength(2);
+    expect(sent[1].seq).toBe(sent[0].seq);
+    expect(mem.executed.filter((f) => f.name === 'COMMIT_CONFIG')).toHaveLength(1);
+    expect(mem.repeats).toBe(1);
+    expect(driver.stats).toMatchObject({ timeouts: 1, retries: 1, commandsFailed: 0 });
+  });
+
+  it('resends at once when the answer arrives damaged, and again when the board NAKs the resend: applied once', async () => {
+    // Named byte fixture: what the host's resend looks like after the line damaged it.
+    let damagedResend: Buffer | undefined;
+    const mem = rememberingScript(okScript({ COMMIT_CONFIG: (req) => ok(req, { version: '3' }) }), (req, n) => (req.name === 'COMMIT_CONFIG' && n === 2 ? 'damage' : 'deliver'));
+    const board = new ScriptedBoard((req, b) => {
+      if (req.name === 'COMMIT_CONFIG' && board.requests('COMMIT_CONFIG').length === 2 && !damagedResend) {
+        // The second copy is "damaged" on the way in: the board NAKs it (never acts) and an event
+        // slips in; neither disturbs its memory of the first copy.
+        damagedResend = encodeFrame(req);
+        b.event('ALARM', { span: '1', alarm: 'los', state: 'on' }, 4);
+        return { kind: 'nak', seq: req.seq, name: req.name, fields: { reason: 'crc', echo: 'yes' } };
+      }
+      return mem.script(req, b);
+    });
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const r = await settled(driver.request('COMMIT_CONFIG'));
+    expect(r.ok && r.value.fields.version).toBe('3');
+    expect(clock.now()).toBe(0); // no timeout was needed
+    const sent = board.requests('COMMIT_CONFIG');
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((f) => f.seq)).size).toBe(1);
+    expect(mem.executed.filter((f) => f.name === 'COMMIT_CONFIG')).toHaveLength(1);
+    expect(mem.repeats).toBe(1);
+    expect(driver.stats).toMatchObject({ crcErrors: 1, naksSent: 1, naksReceived: 1, events: 1, timeouts: 0 });
+  });
+
+  it('never resends after a reconnect (the hello clears the memory): DG1206, applied once', async () => {
+    const mem = commitOnce();
+    const board = new ScriptedBoard(mem.script);
+    // The first timeout already climbs to a reopen, while the resend waits in the queue.
+    const { driver, clock } = setup(board, { options: { failuresBeforeResync: 1, failuresBeforeReopen: 1, reopenBackoffMs: 10 } });
+    await start(driver, clock);
+    const res = settled(driver.request('COMMIT_CONFIG'));
+    await clock.advance(1000);
+    const r = await res;
+    expect(!r.ok && r.error.message).toMatch(/^DG1206: link lost while COMMIT_CONFIG \d+ was waiting for its resend .*read the state back$/);
+    await clock.advance(100);
+    expect(driver.state).toBe('ready');
+    expect(board.requests('HELLO')).toHaveLength(2);
+    expect(board.requests('COMMIT_CONFIG')).toHaveLength(1);
+    expect(mem.executed.filter((f) => f.name === 'COMMIT_CONFIG')).toHaveLength(1);
+    // A new command after the reconnect goes out normally.
+    board.script = okScript();
+    expect((await settled(driver.request('COMMIT_CONFIG'))).ok).toBe(true);
+  });
+
+  it('never resends once the board rebooted: a BOOT event, a damaged BOOT, or event numbers going back', async () => {
+    // Named byte fixtures: a BOOT event with a wrong CRC, and an event numbered below the last one.
+    const damagedBoot = Buffer.from('EVT 0 BOOT boot_id=0000BEEF fw=1.0.0 slot=A reason=watchdog *00000000\r\n');
+    const cases: Array<[string, (b: ScriptedBoard) => void]> = [
+      ['BOOT event', (b) => b.send(encodeFrame(bootEvent))],
+      ['damaged BOOT event', (b) => b.send(damagedBoot)],
+      ['event numbers going back', (b) => b.event('ALARM', { span: '1', alarm: 'los', state: 'on' }, 3)],
+    ];
+    for (const [what, reboot] of cases) {
+      const board = new ScriptedBoard(okScript({ COMMIT_CONFIG: () => 'silent' }));
+      const { driver, clock } = setup(board, { options: { failuresBeforeResync: 10, failuresBeforeReopen: 10 } });
+      await start(driver, clock);
+      board.event('ALARM', { span: '1', alarm: 'los', state: 'off' }, 41);
+      const res = settled(driver.request('COMMIT_CONFIG'));
+      await clock.advance(500);
+      reboot(board);
+      await clock.advance(5000);
+      const r = await res;
+      expect(board.requests('COMMIT_CONFIG'), what).toHaveLength(1);
+      expect(!r.ok && r.error.message, what).toMatch(/^DG1203: response timeout after 1000 ms: COMMIT_CONFIG \d+ got no readable answer \(1 attempt\) and the board rebooted .*outcome unknown/);
+      await driver.close();
+    }
+  });
+
+  it('keeps resending an idempotent command after a reboot (resending it is harmless)', async () => {
+    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => (board.requests('GET_SPAN').length === 1 ? 'silent' : ok(req)) }));
+    const { driver, clock } = setup(board);
+    await start(driver, clock);
+    const res = settled(driver.request('GET_SPAN'));
+    board.send(encodeFrame(bootEvent));
+    await clock.advance(1000);
+    expect((await res).ok).toBe(true);
+    expect(board.requests('GET_SPAN')).toHaveLength(2);
   });
 });
 

@@ -119,3 +119,47 @@ export function okScript(extra: Record<string, (req: Frame) => Reply> = {}): Scr
 export function ok(req: Frame, fields: Record<string, string> = {}): Frame {
   return { kind: 'ok', seq: req.seq, name: req.name, fields };
 }
+
+/** What the wire does to one answer on its way to the host. */
+export type Fate = 'deliver' | 'lose' | 'damage';
+
+/**
+ * docs/protocol.md §2.3 on a scripted board: a new request line is executed (`inner` runs and
+ * `executed` records it); the very same line again (seq, name, fields) gets the remembered answer
+ * without running `inner`; HELLO clears the memory. `wire` then decides, per answer sent, whether
+ * it reaches the host intact, damaged (a CRC digit flipped: kind, seq and name stay readable) or
+ * not at all.
+ */
+export function rememberingScript(inner: Script, wire: (req: Frame, answerNo: number) => Fate = () => 'deliver') {
+  const executed: Frame[] = [];
+  let repeats = 0;
+  let answers = 0;
+  let last: { req: Frame; reply: Reply } | undefined;
+  const same = (a: Frame, b: Frame) => a.seq === b.seq && a.name === b.name && JSON.stringify(a.fields) === JSON.stringify(b.fields);
+  const script: Script = (req, board) => {
+    let reply: Reply;
+    if (last && same(last.req, req)) {
+      repeats += 1;
+      reply = last.reply;
+    } else {
+      if (req.name === 'HELLO') last = undefined;
+      executed.push(req);
+      reply = inner(req, board);
+      last = { req, reply };
+    }
+    const fate = wire(req, ++answers);
+    if (fate === 'lose' || reply === 'silent') return 'silent';
+    if (fate === 'deliver') return reply;
+    const bytes = Buffer.isBuffer(reply) ? Buffer.from(reply) : Buffer.concat((Array.isArray(reply) ? reply : [reply]).map((f) => encodeFrame(f)));
+    const star = bytes.indexOf(' *');
+    bytes[star + 2] = bytes[star + 2] === 0x30 ? 0x31 : 0x30; // still an upper-case hex digit, now wrong
+    return bytes;
+  };
+  return {
+    script,
+    executed,
+    get repeats() {
+      return repeats;
+    },
+  };
+}
