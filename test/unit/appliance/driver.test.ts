@@ -7,7 +7,7 @@ import { CommandError } from '../../../src/appliance/driver-errors.ts';
 import { DEFAULT_DRIVER_OPTIONS, resolveOptions } from '../../../src/appliance/options.ts';
 import { DgError } from '../../../src/errors.ts';
 import { encodeFrame, type Frame } from '../../../src/protocol/frame.ts';
-import { ScriptedBoard, ok, okScript, rememberingScript } from './scripted-board.ts';
+import { ScriptedBoard, ok, okScript, rememberingScript, type Reply } from './scripted-board.ts';
 
 // Which commands the scripted tests treat as idempotent (the real list is the catalogue's).
 const IDEMPOTENT = new Set(['HELLO', 'PING', 'GET_SPAN', 'SET_MASK_TONE']);
@@ -534,7 +534,7 @@ describe('non-idempotent commands and the board\'s repeated-line memory (docs/pr
   });
 
   it('keeps resending an idempotent command after a reboot (resending it is harmless)', async () => {
-    const board = new ScriptedBoard(okScript({ GET_SPAN: (req) => (board.requests('GET_SPAN').length === 1 ? 'silent' : ok(req)) }));
+    const board: ScriptedBoard = new ScriptedBoard(okScript({ GET_SPAN: (req): Reply => (board.requests('GET_SPAN').length === 1 ? 'silent' : ok(req)) }));
     const { driver, clock } = setup(board);
     await start(driver, clock);
     const res = settled(driver.request('GET_SPAN'));
