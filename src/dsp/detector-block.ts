@@ -134,6 +134,8 @@ export class DtmfBlockAnalyzer {
   }
 
   private readonly pairInverse: Float64Array;
+  /** Whether the last block analysed was above the silence gate. */
+  private lastSounded = false;
 
   /**
    * Least-squares fit of p_l·cos ω_l n + q_l·sin ω_l n + p_h·cos ω_h n + q_h·sin ω_h n to the block:
@@ -175,10 +177,14 @@ export class DtmfBlockAnalyzer {
    */
   analyze(x: Int16Array, off: number, full: boolean): number {
     const n = this.blockSize;
-    const e = blockAcEnergy(x, off, n);
+    // Sound tends to follow sound: after a block that was not silent, the energy is taken in the
+    // same pass as the high-group filters; after silence, alone first, so silence stays cheap.
+    const fused = this.lastSounded;
+    const e = fused ? this.high.runWithEnergy(x, off) : blockAcEnergy(x, off, n);
     this.energy = e;
     this.row = -1;
     this.col = -1;
+    this.lastSounded = e >= this.gate;
     if (e < this.gate) {
       // No tone can reach the floor here, and a tone's energy is bounded by the block's: zero is a
       // fair reading for a caller that wants the tone energies (the detector's trailing edge).
@@ -200,7 +206,7 @@ export class DtmfBlockAnalyzer {
     this.highComputed = false;
 
     const k = this.toEnergy;
-    this.high.run(x, off);
+    if (!fused) this.high.run(x, off);
     this.highComputed = true;
     const hp = this.high.power;
     const he = this.highEnergy;

@@ -156,6 +156,47 @@ export class GoertzelBank4 {
   }
 
   /**
+   * `run`, also returning the block's energy without DC, Σ(x − mean)². The filter loop waits on
+   * its multiply-add chains, so the two extra sums ride along for free and save a separate pass.
+   * (The loop is written out again rather than shared: a callback would cost more than it holds.)
+   */
+  runWithEnergy(x: Int16Array, off: number): number {
+    const k = this.k;
+    const c0 = k[0];
+    const c1 = k[1];
+    const c2 = k[2];
+    const c3 = k[3];
+    let a1 = 0, a2 = 0, b1 = 0, b2 = 0, d1 = 0, d2 = 0, e1 = 0, e2 = 0;
+    let sum = 0;
+    let sq = 0;
+    const end = off + this.blockSize;
+    for (let i = off; i < end; i++) {
+      const v = x[i];
+      sum += v;
+      sq += v * v;
+      const a0 = v - a2 + c0 * a1;
+      a2 = a1;
+      a1 = a0;
+      const b0 = v - b2 + c1 * b1;
+      b2 = b1;
+      b1 = b0;
+      const d0 = v - d2 + c2 * d1;
+      d2 = d1;
+      d1 = d0;
+      const e0 = v - e2 + c3 * e1;
+      e2 = e1;
+      e1 = e0;
+    }
+    const s = this.state;
+    const p = this.power;
+    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - c0 * a1 * a2;
+    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - c1 * b1 * b2;
+    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - c2 * d1 * d2;
+    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - c3 * e1 * e2;
+    return sq - (sum * sum) / this.blockSize;
+  }
+
+  /**
    * The complex bin X_i = Σ x[n]·e^(−jω_i n) of the last block, written to out[0] (re), out[1] (im).
    * The filter gives y = s[N−1] − e^(−jω)·s[N−2] = e^(jω(N−1))·X.
    */
