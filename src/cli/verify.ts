@@ -120,12 +120,12 @@ async function verifyLive(o: VerifyCliOptions, opts: VerifyRunOptions, warn: (l:
   if (o.duration) timer = setTimeout(stop, o.duration * 1000);
   try {
     const fv = await verdict;
+    // libpcap's count (ps_drop + ps_ifdrop); the tcpdump fallback does not report one to us.
     const drops = live.kernelDrops();
     if (drops !== undefined && fv.capture) {
       fv.capture.kernelDrops = drops;
       if (drops > 0) fv.warnings.push(`the kernel dropped ${drops} packet(s): the verdict does not cover them`);
     }
-    fv.capture && (fv.capture.interface = o.interface);
     return fv;
   } finally {
     if (timer) clearTimeout(timer);

@@ -109,22 +109,23 @@ function statsTable(f: FileVerdict): string {
   return `<table class="streams"><thead><tr><th>stream</th><th>codec</th><th>found by</th><th>packets</th><th>lost</th><th>dup</th><th>reordered</th><th>late</th><th>jitter ms</th><th>audio s</th><th>events</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** Label and value as HTML (every value escaped here, once). */
 function metaList(f: FileVerdict): string {
-  const items: [string, string][] = [['kind', f.kind]];
-  if (f.format) items.push(['format', f.format]);
+  const items: [string, string][] = [['kind', esc(f.kind)]];
+  if (f.format) items.push(['format', esc(f.format)]);
   if (f.size !== undefined) items.push(['size', `${f.size} bytes`]);
-  if (f.sha256) items.push(['SHA-256', `<code>${f.sha256}</code>`]);
+  if (f.sha256) items.push(['SHA-256', `<code>${esc(f.sha256)}</code>`]);
   if (f.durationMs !== undefined) items.push(['duration', sec(f.durationMs)]);
   if (f.capture) {
     const c = f.capture;
-    items.push(['capture', `${c.format}, ${c.packets} records, ${c.bytes} bytes, ${c.sipMessages} SIP message(s), ${c.nonRtpDatagrams} non-RTP datagram(s)`]);
-    if (c.interface) items.push(['interface', `${esc(c.interface)}${c.kernelDrops !== undefined ? `, ${c.kernelDrops} dropped by the kernel` : ''}`]);
+    items.push(['capture', esc(`${c.format}, ${c.packets} records, ${c.bytes} bytes, ${c.sipMessages} SIP message(s), ${c.nonRtpDatagrams} non-RTP datagram(s)`)]);
+    if (c.interface) items.push(['interface', esc(`${c.interface}${c.kernelDrops !== undefined ? `, ${c.kernelDrops} dropped by the kernel` : ''}`)]);
     const skipped = Object.entries({ ...c.skippedRecords, ...c.skippedFrames });
     if (skipped.length) items.push(['skipped', esc(skipped.map(([k, n]) => `${n} ${k}`).join(', '))]);
     if (c.partial) items.push(['DAMAGED', esc(`reading stopped at byte ${c.partial.offset}: ${c.partial.code} ${c.partial.message}`)]);
   }
   if (f.error) items.push(['NOT VERIFIED', esc(`${f.error.code}: ${f.error.message}`)]);
-  return `<dl>${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${k === 'SHA-256' ? v : k === 'capture' ? esc(v) : v}</dd>`).join('')}</dl>`;
+  return `<dl>${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
 
 export function renderHtmlReport(v: Verdict, opts: HtmlReportOptions = {}): string {
