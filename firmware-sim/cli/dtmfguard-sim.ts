@@ -5,6 +5,7 @@ import { register as registerMask } from './mask.ts';
 import { register as registerRelay } from './relay.ts';
 import { register as registerAppliance } from './appliance.ts';
 import { register as registerFault } from './fault.ts';
+import { register as registerTdm } from './tdm.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
@@ -12,6 +13,7 @@ const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
   registerRelay,
   registerAppliance,
   registerFault,
+  registerTdm,
 ];
 
 const program = createProgram(
