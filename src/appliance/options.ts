@@ -13,9 +13,11 @@ export interface DriverOptions {
    */
   responseTimeoutMs: number;
   /**
-   * Attempts per command, the first included. A NAK (the board never acted on the frame) may be
-   * retried for any command; a timeout only for idempotent ones. 3 rides out a burst of line
-   * noise without hiding a dead link for long.
+   * Attempts per command, the first included. Every attempt resends the identical line: after a
+   * NAK (the board never acted on it) any command; after a timeout or a damaged answer an
+   * idempotent one, or a non-idempotent one while the board's repeated-line memory still holds
+   * its line (docs/protocol.md §6). 3 rides out a burst of line noise without hiding a dead link
+   * for long.
    */
   maxAttempts: number;
   /** Commands waiting behind the one in flight; beyond this, callers get DG1211 (back-pressure). */
