@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import fc from 'fast-check';
 import { ApplianceClient } from '../../../src/appliance/client.ts';
 import { ManualClock } from '../../../src/appliance/clock.ts';
 import { CommandError } from '../../../src/appliance/driver-errors.ts';
@@ -139,5 +140,35 @@ describe('non-idempotent commands against the simulated board, answers lost or d
     await clock.advance(5000);
     expect(linesOf(hostLines, 'REBOOT')).toHaveLength(1);
     expect(boots).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('property: whatever the line loses or damages, a non-idempotent command runs at most once, and exactly once when reported done', () => {
+  const fate = fc.constantFrom<Fate>('deliver', 'deliver', 'lose', 'damage');
+  it('RESET_COUNTERS and REBOOT under random loss and damage in both directions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('RESET_COUNTERS', 'REBOOT'), fc.array(fate, { maxLength: 12 }), fc.array(fate, { maxLength: 12 }), async (name, toHost, toBoard) => {
+        let armed = false;
+        let i = 0;
+        let j = 0;
+        const r = await rig((line) => (armed ? (toHost[i++] ?? 'deliver') : 'deliver'), {
+          rebootDelayMs: 700,
+          hostFate: () => (armed ? (toBoard[j++] ?? 'deliver') : 'deliver'),
+        });
+        const runs = name === 'REBOOT' ? vi.spyOn(r.board, 'boot') : vi.spyOn(r.board, 'resetCounters');
+        armed = true;
+        let done: Awaited<ReturnType<typeof settled>> | undefined;
+        void settled(name === 'REBOOT' ? r.client.reboot() : r.client.resetCounters(1)).then((x) => (done = x));
+        for (let t = 0; t < 40 && !done; t++) await r.clock.advance(250);
+        await r.clock.advance(1000); // a REBOOT answered just now boots after the reboot delay
+        await r.client.close();
+        r.server.close();
+        expect(done, 'the command settles').toBeDefined();
+        expect(runs.mock.calls.length, `${name} ran ${runs.mock.calls.length} times`).toBeLessThanOrEqual(1);
+        if (done!.ok) expect(runs).toHaveBeenCalledTimes(1);
+        else expect(['timeout', 'nak', 'link-lost']).toContain(done!.error.reason);
+      }),
+      { numRuns: 60, seed: 4733 },
+    );
   });
 });
