@@ -157,8 +157,8 @@ describe('property: whatever the line loses or damages, a non-idempotent command
         });
         const runs = name === 'REBOOT' ? vi.spyOn(r.board, 'boot') : vi.spyOn(r.board, 'resetCounters');
         armed = true;
-        let done: Awaited<ReturnType<typeof settled>> | undefined;
-        void settled(name === 'REBOOT' ? r.client.reboot() : r.client.resetCounters(1)).then((x) => (done = x));
+        let done: Awaited<ReturnType<typeof settled<unknown>>> | undefined;
+        void settled<unknown>(name === 'REBOOT' ? r.client.reboot() : r.client.resetCounters(1)).then((x) => (done = x));
         for (let t = 0; t < 40 && !done; t++) await r.clock.advance(250);
         await r.clock.advance(1000); // a REBOOT answered just now boots after the reboot delay
         await r.client.close();
