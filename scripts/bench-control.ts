@@ -213,23 +213,26 @@ async function eventThroughput(n: number): Promise<{ perS: number; received: num
 }
 
 async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<void> {
-  const rig = await startRig({ baud: BAUD, corrupt: 0.01, seed: 7 });
+  // BENCH_CONTROL_SEED picks another corruption pattern (the default 7 repeats the documented run).
+  const rig = await startRig({ baud: BAUD, corrupt: 0.01, seed: Number(process.env.BENCH_CONTROL_SEED ?? 7) });
   try {
     // HELLO itself may need several tries on this line.
     let client: ApplianceClient | undefined;
     for (let i = 0; i < 10 && !client; i++) client = await ApplianceClient.connect(rig.host, { driver }).catch(() => undefined);
     if (!client) throw new Error('could not connect through the corrupted line');
-    const resets: Array<{ ok: boolean; reason?: string }> = [];
+    const resets: Array<{ ok: boolean; seq?: number; reason?: string }> = [];
     let idemOk = 0;
     let idemFailed = 0;
     const secure = new Map<number, boolean>();
     const started = performance.now();
     for (let i = 0; i < n; i++) {
       if (i % 2 === 0) {
-        // Non-idempotent: never resent after a timeout; the board executes it at most once.
+        // Non-idempotent: after a timeout or a damaged answer the identical line is resent, and
+        // the board answers a repeat from its memory without executing it again (§2.3, §6).
         try {
-          await client.resetCounters(1 + ((i / 2) % 2));
-          resets.push({ ok: true });
+          // Through the driver, for the answer's sequence number (the probe counts by seq).
+          const answer = await client.driver.request('RESET_COUNTERS', { span: String(1 + ((i / 2) % 2)) });
+          resets.push({ ok: true, seq: answer.seq });
         } catch (e) {
           resets.push({ ok: false, reason: (e as CommandError).reason });
         }
@@ -257,6 +260,7 @@ async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<vo
     rig.device.send({ cmd: 'report' });
     const report = (await waitFor(rig.device, 'report')) as { executed: Array<[number, number]>; corrupted: number };
     const twice = report.executed.filter(([, c]) => c > 1).length;
+    const executedSeqs = new Set(report.executed.map(([seq]) => seq));
     const resetOk = resets.filter((r) => r.ok).length;
     const unknown = resets.filter((r) => !r.ok && (r.reason === 'timeout' || r.reason === 'link-lost')).length;
     const resetFailed = resets.length - resetOk;
@@ -264,10 +268,11 @@ async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<vo
     // (whatever the host reported; one the host reported done and that was not executed would
     // be a silent loss, and is counted here too).
     const notExecuted = resets.length - report.executed.length;
-    const note = `n=${n}, half RESET_COUNTERS (non-idempotent), half SET_SECURE; maxAttempts=${driver.maxAttempts}, responseTimeoutMs=${driver.responseTimeoutMs}; ${report.corrupted} bytes flipped`;
+    const note = `n=${n}, seed=${process.env.BENCH_CONTROL_SEED ?? 7}, half RESET_COUNTERS (non-idempotent), half SET_SECURE; maxAttempts=${driver.maxAttempts}, responseTimeoutMs=${driver.responseTimeoutMs}; ${report.corrupted} bytes flipped`;
     emit('control_corrupt_applied_twice', 'commands', twice, note);
     emit('control_corrupt_lost', 'commands', notExecuted + idemFailed, 'never applied: non-idempotent not executed + idempotent that failed every attempt');
-    emit('control_corrupt_unknown_outcome', 'commands', unknown, 'non-idempotent commands reported to the caller as outcome unknown (timeout, not resent)');
+    emit('control_corrupt_unknown_outcome', 'commands', unknown, 'non-idempotent commands reported to the caller as outcome unknown (DG1203/DG1206: every attempt unanswered, or the board memory lost)');
+    emit('control_corrupt_reported_ok_not_executed', 'commands', resets.filter((r) => r.ok && !executedSeqs.has(r.seq!)).length, 'silent losses: reported done to the caller, never executed');
     emit('control_corrupt_failed_reported', 'commands', resetFailed + idemFailed);
     emit('control_corrupt_state_mismatch', 'channels', stateMismatch, 'idempotent SET_SECURE: board state differs from the last value the host set');
     emit('control_corrupt_throughput', 'commands/s', (n / elapsed) * 1000);
