@@ -12,6 +12,7 @@ import { SerialPort } from 'serialport';
 import { DgError, EXIT } from '../../src/errors.ts';
 import { loadProfile, shippedProfilePath, type HardwareProfile } from '../../hardware-profiles/schema.ts';
 import { createBoard } from '../board/create-board.ts';
+import { SipEdge } from '../channel/sip-edge.ts';
 import { driveSpans } from '../board/span-ticker.ts';
 import { FaultyLine } from '../faults/faulty-line.ts';
 import { FaultRegistry, parseFaultArg } from '../faults/registry.ts';
@@ -146,6 +147,10 @@ async function runAppliance(opts: Options): Promise<void> {
     };
   }
 
+  // On a SIP edge model the board's data plane is the RTP relay, run from its SIP settings.
+  const sipEdge = profile.interfaces.sip ? new SipEdge(board, { log }) : undefined;
+  await sipEdge?.start();
+
   const signalled = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -156,6 +161,7 @@ async function runAppliance(opts: Options): Promise<void> {
   } finally {
     stopSpans();
     await rig?.close();
+    await sipEdge?.stop();
     await stop();
   }
 }

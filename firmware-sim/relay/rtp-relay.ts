@@ -67,6 +67,11 @@ export interface RtpRelayOptions {
   clock?: RelayClock;
   /** Builds the masker of each stream; default the board's G711Masker (src/dsp/masker.ts). */
   createMasker?: MaskerFactory;
+  /**
+   * Secure mode per stream, by SSRC (the board's channels: firmware-sim/channel/sip-edge.ts).
+   * Default: the relay's one switch, `setSecure`, for every stream.
+   */
+  secureOf?: (ssrc: number) => boolean;
 }
 
 export interface RelayMaskedEvent {
@@ -109,6 +114,7 @@ export class RtpRelay extends EventEmitter {
   private readonly eventPts: Set<number> | undefined;
   private readonly clock: RelayClock;
   private readonly masker: MaskerFactory;
+  private readonly secureOf: ((ssrc: number) => boolean) | undefined;
 
   private secureOn: boolean;
   private socket: Socket | undefined;
@@ -143,6 +149,7 @@ export class RtpRelay extends EventEmitter {
     this.secureOn = opts.secure ?? false;
     this.clock = opts.clock ?? relaySystemClock;
     this.masker = opts.createMasker ?? boardMasker;
+    this.secureOf = opts.secureOf;
   }
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
@@ -288,7 +295,7 @@ export class RtpRelay extends EventEmitter {
           createMasker: this.masker,
         },
         {
-          isSecure: () => this.secureOn,
+          isSecure: this.secureOf ? () => this.secureOf!(ssrc) : () => this.secureOn,
           send: (d, arrivedAt) => this.send(d, arrivedAt),
           masked: (span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
         },
