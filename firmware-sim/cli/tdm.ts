@@ -14,7 +14,7 @@ import { DgError } from '../../src/errors.ts';
 import type { BoardEvent } from '../board/board.ts';
 import { ManualBoardClock } from '../board/clock.ts';
 import { createBoard } from '../board/create-board.ts';
-import { loadScenario } from '../scenario/schema.ts';
+import { loadScenario, type Scenario } from '../scenario/schema.ts';
 import { renderScenario } from '../scenario/render.ts';
 import { RtpMirror } from '../tdm/rtp-mirror.ts';
 import { TdmFeeder, type TdmSource } from '../tdm/tdm-feeder.ts';
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'where to write span<S>-ts<T>-caller.wav and -agent.wav')
     .option('--mirror <addr:port>', 'also send each masked caller leg as RTP (SSRC = channel) to this address')
     .option('--secure', 'secure mode on for every fed channel from the start (as SET_SECURE would)')
-    .addOption(new Option('--mask-tone <key>', "the mask tone (default: the profile's)").choices(MASK_TONES))
+    .addOption(new Option('--mask-tone <key>', "the mask tone (default: the first scenario's, else the profile's)").choices(MASK_TONES))
     .option('--trigger <code>', "the agent's trigger code (default: the profile's)")
     .option('--secure-idle-s <s>', 'secure mode idle timeout in seconds (default 180)')
     .option('--realtime', 'run at the real frame rate instead of as fast as possible')
@@ -84,7 +84,14 @@ export async function runTdm(o: TdmCliOptions) {
   const span = wholeNumber(o.span, '--span', 1, profile.interfaces.spans.length);
   const clock = new ManualBoardClock();
   const board = createBoard(profile, { clock });
-  if (o.maskTone) board.setMaskTone(o.maskTone);
+  // Scenarios are read first: the first one's mask tone is the board's unless --mask-tone says otherwise.
+  const scenarios = new Map<string, Scenario>();
+  for (const spec of o.timeslot) {
+    const file = /^\d{1,2}=(.+\.json)$/.exec(spec)?.[1];
+    if (file && !scenarios.has(file)) scenarios.set(file, loadScenario(file));
+  }
+  const tone = o.maskTone ?? [...scenarios.values()][0]?.maskTone;
+  if (tone) board.setMaskTone(tone);
   if (o.trigger !== undefined) {
     if (!/^[0-9*#]{1,8}$/.test(o.trigger)) throw new DgError('DG5802', `--trigger ${JSON.stringify(o.trigger)}: 1 to 8 of 0-9 * #`);
     board.setTrigger(o.trigger);
@@ -100,7 +107,7 @@ export async function runTdm(o: TdmCliOptions) {
     const timeslot = Number(m[1]);
     const file = m[2];
     if (file.endsWith('.json')) {
-      const r = renderScenario(loadScenario(file));
+      const r = renderScenario(scenarios.get(file)!);
       sources.push({ span, timeslot, caller: encodeG711(codec, r.caller), agent: encodeG711(codec, r.agent), actions: r.actions });
     } else {
       sources.push({ span, timeslot, ...(await readLegs(file, codec)) });

@@ -81,6 +81,16 @@ describe('dtmfguard-sim tdm', () => {
     }
   });
 
+  it('plays the agent-trigger scenario: the trigger starts secure mode, every digit of either leg leaves as its mask tone', async () => {
+    const r = await sim(['--profile', 'dual-t1', '--timeslot', '1=' + join(ROOT, 'firmware-sim/scenarios/agent-trigger.json'), '--out', f('agent-trigger'), '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect([s.maskTone, s.secureChanges]).toEqual(['1', [{ ch: 1, on: true, source: 'trigger' }]]);
+    expect(s.channels[0].masked).toBe(6); // *7# by the agent, 737 by the caller
+    const v = await verify([s.channels[0].callerWav, s.channels[0].agentWav, '--mask-tone', '1']);
+    expect(v.code, v.stdout).toBe(0);
+  });
+
   it('with a short idle timeout, secure mode ends by itself (source=timeout) and later digits pass', async () => {
     // Caller: the PAN after 400 ms, then 2.5 s of silence, then "9" keyed after the session timed out.
     writeWav(f('late-digit.wav'), [concat(silence(400), keyed('12', 70, 70, -12), silence(2500), keyed('9', 80, 80, -12), silence(200))]);
@@ -107,8 +117,9 @@ describe('dtmfguard-sim tdm', () => {
       const s = JSON.parse(r.stdout);
       expect(s.skippedFaults).toEqual([]);
       expect(s.secureChanges.map((c: { on: boolean }) => c.on)).toEqual([true, false]);
-      // The scenario's mask tone is its own business; the board's ('#', the profile's) masks here.
-      const v = JSON.parse((await verify([s.channels[0].callerWav, '--mask-tone', '#', '--json'])).stdout);
+      // The scenario's mask tone ('0') is the board's for the run.
+      expect(s.maskTone).toBe('0');
+      const v = JSON.parse((await verify([s.channels[0].callerWav, '--mask-tone', '0', '--json'])).stdout);
       // Only the menu choice keyed before secure mode passes; the 16 digits keyed in secure mode do not.
       expect(v.files[0].digits.filter((d: { leak: boolean; detector: string }) => d.leak && d.detector === 'q24').map((d: { digit: string }) => d.digit)).toEqual(['3']);
       await new Promise((res) => setTimeout(res, 200));
@@ -120,7 +131,7 @@ describe('dtmfguard-sim tdm', () => {
       rtp.sort((a, b) => ((a.sequence - rtp[0].sequence) & 0xffff) - ((b.sequence - rtp[0].sequence) & 0xffff));
       const audio = decodeAlaw(Uint8Array.from(rtp.flatMap((p) => [...p.payload])));
       // What the mirror carries is what the WAV holds: the menu digit, then only the mask tone.
-      expect(detectDigits(audio).map((d) => d.digit).join('')).toMatch(/^3#{16}$/);
+      expect(detectDigits(audio).map((d) => d.digit).join('')).toMatch(/^30{16}$/);
     } finally {
       rx.close();
     }
