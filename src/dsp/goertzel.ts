@@ -174,7 +174,9 @@ export class GoertzelBank4 {
     const end = off + this.blockSize;
     for (let i = off; i < end; i++) {
       const v = x[i];
-      sum += v;
+      // An int32 sum (|Σx| < 2^31 for any block under 65536 samples) lives in an integer
+      // register, leaving the floating-point ones to the filters.
+      sum = (sum + v) | 0;
       sq += v * v;
       const a0 = v - a2 + c0 * a1;
       a2 = a1;
