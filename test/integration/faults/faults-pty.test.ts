@@ -264,3 +264,26 @@ describe('faults seen by the appliance client', () => {
     expect(list.faults.find((f) => f.fault === 'reset')?.value).toBe('off');
   });
 });
+
+describe('faults from the simulator command line', () => {
+  it('--fault starts a TCP simulator with faults switched: check sees bypass and the temperature', async () => {
+    const tcpSim = new SimProcess(['--tcp', '127.0.0.1:0', '--fault', 'bypass=on', '--fault', 'overheat=65', '--fault', 'rai=on,span=1', '--alarm-timing-ms', '100,1000']);
+    try {
+      const target = await tcpSim.start();
+      expect(target).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+      await sleep(500);
+      const r = await run(DTMFGUARD, ['check', '--port', target]);
+      expect(r.stdout).toMatch(/^DTMFGUARD CRITICAL - bypass relay engaged: calls pass UNMASKED; span 1 RAI \(yellow alarm.*; board temperature 65 °C/);
+      expect(r.code).toBe(2);
+    } finally {
+      await tcpSim.stop();
+    }
+  });
+
+  it('a bad --fault is a usage error (exit 2) before anything starts', async () => {
+    for (const [arg, code] of [['los', 'DG5905'], ['cable=cut', 'DG5901'], ['ber=3', 'DG5902'], ['dsp-stall=on', 'DG5903']]) {
+      const r = await run(DTMFGUARD_SIM, ['--tcp', '127.0.0.1:0', '--fault', arg]);
+      expect([r.code, r.stderr.trim()]).toEqual([2, expect.stringMatching(new RegExp(`^${code}: `))]);
+    }
+  });
+});
