@@ -91,15 +91,33 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
     this.secure = Array.from({ length: this.profile.channels }, () => ({ on: false, since: this.bootedAt }));
     // The line's faults outlive a reboot (they are on the cable, not in the board); the receiver,
     // its alarms, counters and loopbacks start afresh.
-    const lineFaults = this.spans.map((s) => s.model.faults());
-    this.spans = this.running.spans.map((p, i) => {
-      const rt = new SpanRuntime(p, () => this.clock.now(), this.spanOptions);
-      const f = lineFaults[i];
-      if (f) for (const [name, value] of Object.entries(f)) if (value) rt.model.injectFault(name, value);
-      return rt;
-    });
+    this.spans = this.running.spans.map((p, i) => this.newSpan(p, this.spans[i]));
+    // A restart clears a stalled DSP; there is no GET for it, so the host hears it after BOOT.
+    const wasStalled = [...this.stalled];
     this.stalled.clear();
     if (announce) this.emitEvent({ name: 'BOOT', fields: { boot_id: this.bootId, fw: this.firmware.runningVersion, slot: this.firmware.active, reason } });
+    if (announce) for (const ch of wasStalled) this.emitEvent({ name: 'DSP', fields: { ch, state: 'ok' } });
+  }
+
+  /** A fresh span model for `p`, with the line faults of `old` (they are on the cable, not in the board). */
+  private newSpan(p: SpanProfile, old?: SpanRuntime): SpanRuntime {
+    const rt = new SpanRuntime(p, () => this.clock.now(), this.spanOptions);
+    const f = old?.model.faults();
+    if (f) for (const [name, value] of Object.entries(f)) if (value) rt.model.injectFault(name, value);
+    return rt;
+  }
+
+  /** A T1 span whose framing changed gets a new model (its framer restarts); alarms it had are cleared. */
+  private reframeSpans(before: BoardConfig): void {
+    this.running.spans.forEach((p, i) => {
+      const was = before.spans[i];
+      if (!was || p.type !== 't1' || p.framing === was.framing) return;
+      const old = this.spans[i];
+      this.emitAlarms(i + 1, old.sync());
+      const raised = old.alarms();
+      this.spans[i] = this.newSpan(p, old);
+      this.emitAlarms(i + 1, (Object.keys(raised) as Alarm[]).filter((a) => raised[a]).map((alarm) => ({ alarm, on: false })));
+    });
   }
 
   /** Restarts the board (after REBOOT or FW_ACTIVATE has been answered) and announces it. */
@@ -223,7 +241,9 @@ export class Board extends EventEmitter<{ event: [BoardEvent] }> {
   commit(): { version: number; changed: string[] } {
     const changed = diffConfig(this.running, this.staged);
     if (changed.length === 0) return { version: this.version, changed };
+    const before = this.running;
     this.running = cloneConfig(this.staged);
+    this.reframeSpans(before);
     this.version++;
     this.emitEvent({ name: 'CFG', fields: { version: this.version, changed } });
     return { version: this.version, changed };

@@ -311,3 +311,30 @@ describe('board faults', () => {
     expect(faults.list().find((e) => e.fault === 'reset')?.value).toBe('off');
   });
 });
+
+describe('span model follows the board', () => {
+  it('a committed T1 framing change (ESF → D4) rebuilds the span model; the line fault stays', () => {
+    const s = setup('dual-t1');
+    s.faults.set('rai', 'on', { span: 1 });
+    s.run(3000);
+    expect(s.alarms()).toEqual([{ span: 1, alarm: 'rai', state: true }]);
+    expect(s.board.spanModel(1).model.format.framing).toBe('esf');
+    s.board.setSpanConfig(1, { framing: 'd4', lineCode: 'b8zs', lbo: 0, clock: 'line' });
+    s.board.commit();
+    expect(s.board.spanModel(1).model.format.framing).toBe('d4');
+    expect(s.board.spanModel(2).model.format.framing).toBe('esf');
+    // The new framer starts without alarms (the host is told), then declares RAI again from the line.
+    expect(s.alarms()).toEqual([{ span: 1, alarm: 'rai', state: true }, { span: 1, alarm: 'rai', state: false }]);
+    s.run(3000);
+    expect(s.alarms().at(-1)).toEqual({ span: 1, alarm: 'rai', state: true });
+  });
+
+  it('a reboot clears a stalled DSP and says so after BOOT', () => {
+    const s = setup();
+    s.faults.set('dsp-stall', 'on', { channel: 9 });
+    s.board.boot('watchdog');
+    expect(s.events.slice(-2).map((e) => e.name)).toEqual(['BOOT', 'DSP']);
+    expect(s.events.at(-1)?.fields).toEqual({ ch: 9, state: 'ok' });
+    expect(s.board.dspStalled(9)).toBe(false);
+  });
+});
