@@ -116,10 +116,12 @@ export async function runTdm(o: TdmCliOptions) {
 
   const counts = new Map<number, number>();
   const secureChanges: Array<{ ch: number; on: boolean; source: string }> = [];
+  const alarms: Array<{ span: number; alarm: string; on: boolean; atMs: number }> = [];
   board.on('event', (e: BoardEvent) => {
     // Counts and secure-mode changes only: the events carry no digit, and neither does the summary.
     if (e.name === 'MASKED') counts.set(e.fields.ch, (counts.get(e.fields.ch) ?? 0) + 1);
     if (e.name === 'SECURE') secureChanges.push({ ch: e.fields.ch, on: e.fields.state, source: e.fields.source });
+    if (e.name === 'ALARM') alarms.push({ span: e.fields.span, alarm: e.fields.alarm, on: e.fields.state, atMs: board.channels.nowMs() });
   });
   const mirror = o.mirror ? await RtpMirror.open(o.mirror, codec) : undefined;
   const feeder = new TdmFeeder(board, { clock, mirror, paced: o.realtime ?? false });
@@ -153,6 +155,7 @@ export async function runTdm(o: TdmCliOptions) {
     durationMs: result.durationMs,
     channels,
     secureChanges,
+    alarms,
     skippedFaults: result.skippedFaults,
     mirrored: mirror?.sent ?? 0,
   };

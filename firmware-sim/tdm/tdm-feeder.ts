@@ -11,9 +11,14 @@
  * what the board transmits back on it, masked; the agent leg enters and leaves the board directly
  * (the PBX side is not modelled as a second span). Time moves in steps of `stepMs` (10 ms, 80
  * frames): each step every source's codewords go in, the span models advance, the board's channels
- * process what the near end received, and what they send crosses the line back. With a manual
- * board clock the feeder advances it step by step, so the board's time (EVT MASKED at_ms, the idle
- * timeout) is the audio's own and a run is reproducible; `paced` also waits in real time.
+ * process what the near end received, and what they send crosses the line back.
+ *
+ * With a manual board clock (`opts.clock`) the feeder advances it step by step and the spans are
+ * the board's own span models (Board.spanModel), advanced by Board.syncSpans(): the board's time
+ * (EVT MASKED at_ms, the idle timeout, alarm persistence) is the audio's own, a fault injected on
+ * the board (a scenario step, the rig) acts on the audio, its ALARM events are raised, and a run is
+ * reproducible. Without one, the feeder makes span models of its own and steps them itself (the
+ * board's clock then runs on regardless). `paced` also waits in real time.
  *
  * Scenario actions (firmware-sim/scenario/) are applied at their time: secure on/off as a host
  * command would (source=host), faults on the span model (los, lof, ais, rai, ber, slip).
@@ -83,6 +88,11 @@ export class TdmFeeder {
     if (board.profile.interfaces.spans.length === 0) throw new DgError('DG5803', `model ${board.profile.model} has no E1/T1 spans; use a TDM profile such as dual-e1`);
   }
 
+  /** The board's span models, advanced through the board's clock. */
+  private get boardTime(): boolean {
+    return this.opts.clock !== undefined && this.opts.spanModel === undefined;
+  }
+
   get codec(): G711Codec {
     return this.board.channels.codec;
   }
@@ -91,6 +101,7 @@ export class TdmFeeder {
     let s = this.spans.get(n);
     if (!s) {
       if (this.opts.spanModel) s = this.opts.spanModel(n);
+      else if (this.opts.clock) s = this.board.spanModel(n).model;
       else {
         const p = this.board.config().spans[n - 1];
         s = p.type === 't1' ? new Span({ kind: 't1', framing: p.framing === 'd4' ? 'd4' : 'esf' }) : new Span({ kind: 'e1' });
@@ -126,7 +137,12 @@ export class TdmFeeder {
       const ms = pos / FRAMES_PER_MS;
       for (const l of lanes) this.applyActions(l, ms, skippedFaults);
       for (const l of lanes) l.span.farEnd.transmit(l.src.timeslot, chunk(l.src.caller, pos, step, idle, silence));
-      for (const s of new Set(lanes.map((l) => l.span))) s.step(stepMs);
+      if (this.boardTime) {
+        this.opts.clock!.advance(stepMs);
+        this.board.syncSpans();
+      } else {
+        for (const s of new Set(lanes.map((l) => l.span))) s.step(stepMs);
+      }
       for (const l of lanes) {
         const rx = l.span.receive(l.src.timeslot);
         const agentIn = chunk(l.src.agent, l.agentPos, rx.length, idle, undefined);
@@ -138,7 +154,7 @@ export class TdmFeeder {
         l.outAgent.push(out.agent.slice());
         this.opts.mirror?.write(l.ch, back);
       }
-      this.opts.clock?.advance(stepMs);
+      if (!this.boardTime) this.opts.clock?.advance(stepMs);
       this.board.channels.checkIdle();
       this.opts.onStep?.(ms);
       if (this.opts.paced) {

@@ -117,6 +117,9 @@ describe('dtmfguard-sim tdm', () => {
       const s = JSON.parse(r.stdout);
       expect(s.skippedFaults).toEqual([]);
       expect(s.secureChanges.map((c: { on: boolean }) => c.on)).toEqual([true, false]);
+      // The scenario's 3 s loss of signal on the board's own span model: LOS declared after 2.5 s.
+      expect(s.alarms).toEqual([{ span: 1, alarm: 'los', on: true, atMs: expect.any(Number) }]);
+      expect(s.alarms[0].atMs).toBeGreaterThan(2500);
       // The scenario's mask tone ('0') is the board's for the run.
       expect(s.maskTone).toBe('0');
       const v = JSON.parse((await verify([s.channels[0].callerWav, '--mask-tone', '0', '--json'])).stdout);
