@@ -258,7 +258,7 @@ async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<vo
     }
     await client.close();
     rig.device.send({ cmd: 'report' });
-    const report = (await waitFor(rig.device, 'report')) as { executed: Array<[number, number]>; corrupted: number };
+    const report = (await waitFor(rig.device, 'report')) as { executed: Array<[number, number]>; corrupted: number; stats: { repeats: number; naksSent: number } };
     const twice = report.executed.filter(([, c]) => c > 1).length;
     const executedSeqs = new Set(report.executed.map(([seq]) => seq));
     const resetOk = resets.filter((r) => r.ok).length;
@@ -277,6 +277,8 @@ async function corruptRun(n: number, driver: Partial<DriverOptions>): Promise<vo
     emit('control_corrupt_state_mismatch', 'channels', stateMismatch, 'idempotent SET_SECURE: board state differs from the last value the host set');
     emit('control_corrupt_throughput', 'commands/s', (n / elapsed) * 1000);
     emit('control_corrupt_retries', 'count', stats.retries);
+    emit('control_corrupt_answered_from_memory', 'count', report.stats.repeats, 'repeated request lines the board answered from its memory without executing them (§2.3)');
+    emit('control_corrupt_board_naks', 'count', report.stats.naksSent, 'damaged lines from the host that the board rejected');
     emit('control_corrupt_crc_errors', 'count', stats.crcErrors);
     emit('control_corrupt_timeouts', 'count', stats.timeouts);
   } finally {
