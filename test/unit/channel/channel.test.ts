@@ -173,6 +173,22 @@ describe('channel: the agent keys the trigger code', () => {
     expectCovered(callerLeg.digits, events, 'caller');
   });
 
+  it('masks a fast, quiet trigger (45 ms tones and gaps, -24 dBm0) from its first codeword, on either law', () => {
+    for (const profile of ['dual-e1', 'dual-t1']) {
+      const clock = new ManualBoardClock(0);
+      const board = createBoard(loadProfile(shippedProfilePath(profile)), { clock });
+      const events: BoardEvent[] = [];
+      board.on('event', (e) => events.push(e));
+      const codec = board.channels.codec;
+      const agentLeg = leg([{ speechMs: 200, seed: 41 }, { digits: '*7', toneMs: 45, gapMs: 45, levelDbm0: -24 }, { silenceMs: 400 }]);
+      const agent = codewords(agentLeg.pcm, codec);
+      const out = play(board, clock, 1, fit(new Uint8Array(0), agent.length, codec), agent);
+      expect(secureEvents(events), profile).toEqual([{ ch: 1, state: true, source: 'trigger' }]);
+      expectCovered(agentLeg.digits, events, 'agent');
+      expect(heard(out.agent, codec).every((d) => d.digit === '#')).toBe(true);
+    }
+  });
+
   it('an agent digit that cannot start the code passes unchanged, and no secure mode starts', () => {
     const { board, clock, events } = newBoard();
     const agent = codewords(leg([{ digits: '58' }, { silenceMs: 300 }]).pcm, CODEC);
