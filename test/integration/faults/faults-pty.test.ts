@@ -53,7 +53,7 @@ async function rigSet(name: string, value: string, scope: { span?: number; chann
 }
 
 /** Runs `fn` with a fault switched on, and always switches it off again (a failed test must not poison the next). */
-async function withFault(name: string, value: string, fn: () => Promise<void>, viaCli = false): Promise<void> {
+async function withFault(name: string, value: string, fn: () => Promise<unknown>, viaCli = false): Promise<void> {
   if (viaCli) await fault(name, value);
   else await rigSet(name, value);
   try {

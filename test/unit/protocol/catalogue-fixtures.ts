@@ -54,4 +54,5 @@ export const EVENT_FIXTURES: Record<string, Record<string, string>> = {
   CFG: { version: '8', changed: 'sip' },
   FW: { slot: 'B', state: 'valid' },
   MASKED: { ch: '3', at_ms: '125400', dur_ms: '110', leg: 'caller' },
+  DSP: { ch: '12', state: 'stalled' },
 };

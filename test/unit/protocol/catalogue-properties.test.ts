@@ -32,7 +32,7 @@ const FIELD_ARBS: Record<string, fc.Arbitrary<string>> = {
   uptime_s: counter, since_s: counter, counted_s: counter,
   tone: fc.constantFrom('#', '0', '1'), code: fc.oneof(fc.stringMatching(/^[0-9*#]{1,8}$/), uintArb(14)),
   ch: fc.integer({ min: 1, max: 4096 }).map(String), span: fc.integer({ min: 1, max: 64 }).map(String),
-  state: fc.constantFrom('on', 'off', 'up', 'down', 'idle', 'empty', 'receiving', 'complete', 'valid', 'invalid'),
+  state: fc.constantFrom('on', 'off', 'up', 'down', 'idle', 'empty', 'receiving', 'complete', 'valid', 'invalid', 'stalled', 'ok'),
   on: fc.uniqueArray(fc.integer({ min: 1, max: 120 }), { maxLength: 20 }).map((a) => {
     // canonical range list: ascending, runs of 2+ as ranges
     const s = [...a].sort((x, y) => x - y);
