@@ -22,8 +22,12 @@ export interface SpandspRun {
   samples: number;
   iterations: number;
   chunk: number;
+  /** Wall-clock time of the timed passes, and multiples of real time by it. */
   seconds: number;
   xRealtime: number;
+  /** CPU time of the timed passes (CLOCK_PROCESS_CPUTIME_ID), and multiples of real time by it. */
+  cpuSeconds: number;
+  xRealtimeCpu: number;
   stateBytes: number;
 }
 
