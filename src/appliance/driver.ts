@@ -455,12 +455,13 @@ export class ApplianceDriver extends EventEmitter {
   }
 
   #failureFor(cmd: PendingCommand, why: 'timeout' | 'nak' | 'damaged'): CommandError {
+    // Attempts left but not resent: the board's memory of a copy it may have run is gone.
+    if (!cmd.idempotent && cmd.mayHaveRun && cmd.attempts < cmd.maxAttempts) return this.#unknownOutcome(cmd);
     if (why !== 'timeout') {
       const what = why === 'nak' ? `board rejected ${cmd.describe()} as corrupt` : `answer to ${cmd.describe()} arrived damaged`;
       const unsure = !cmd.idempotent && cmd.mayHaveRun ? '; outcome unknown: read the state back before repeating it' : '';
       return new CommandError('nak', cmd.name, `${what} (${cmd.attempts} attempts): the line corrupts frames; check the cable, baud rate and earthing${unsure}`);
     }
-    if (!cmd.idempotent && cmd.attempts < cmd.maxAttempts) return this.#unknownOutcome(cmd);
     const unsure = cmd.idempotent ? '' : ': outcome unknown, read the state back before repeating it';
     return new CommandError('timeout', cmd.name, `response timeout after ${cmd.timeoutMs} ms (${cmd.describe()}, ${cmd.attempts} attempt${cmd.attempts > 1 ? 's' : ''})${unsure}`);
   }
