@@ -7,6 +7,7 @@ import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { DgError, isDgError } from '../../src/errors.ts';
 import type { FaultRegistry } from '../faults/registry.ts';
+import { spanReports } from './span-report.ts';
 import { RIG_MAX_LINE, rigRequest, type RigResponse } from './rig-protocol.ts';
 
 export interface RigServer {
@@ -31,9 +32,15 @@ export function answer(registry: FaultRegistry, line: string): RigResponse {
     return { ok: false, code: 'DG5906', error: 'not JSON; send one object per line, e.g. {"fault":"los","value":"on","span":1} or {"list":true}' };
   }
   const req = rigRequest.safeParse(json);
-  if (!req.success) return { ok: false, code: 'DG5906', error: 'expected {"fault":NAME,"value":VALUE[,"span":N|"channel":N]} or {"list":true}' };
+  if (!req.success) return { ok: false, code: 'DG5906', error: 'expected {"fault":NAME,"value":VALUE[,"span":N|"channel":N]}, {"list":true} or {"spans":true[,"span":N]}' };
   try {
     if ('list' in req.data) return { ok: true, faults: registry.list() };
+    if ('spans' in req.data) {
+      const n = registry.target.board.profile.interfaces.spans.length;
+      const span = req.data.span;
+      if (span !== undefined && span > n) return { ok: false, code: 'DG5903', error: `no span ${span}: this board has ${n === 0 ? 'no E1/T1 spans' : `spans 1 to ${n}`}` };
+      return { ok: true, spans: spanReports(registry.target.board, span) };
+    }
     const { fault, value, span, channel } = req.data;
     return { ok: true, faults: registry.set(fault, value, { span, channel }) };
   } catch (e) {

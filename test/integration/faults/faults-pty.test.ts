@@ -193,6 +193,9 @@ describe('faults seen by the appliance client', () => {
     expect((await client.getSpanStatus(1)).los).toBe(false);
     await client.setLoopback(1, 'line');
     await seen('ALARM', (d) => d.span === 1 && d.alarm === 'los' && d.state === true);
+    // The rig sees both ends: the far end gets the dead line looped back to it, so it loses signal too.
+    const rep = JSON.parse(await fault('spans', '--span', '1', '--json')) as { spans: Array<{ loopback: string; faults: { los: boolean }; near: { defects: { los: boolean } }; far: { defects: { los: boolean } } }> };
+    expect(rep.spans[0]).toMatchObject({ loopback: 'line', faults: { los: true }, near: { defects: { los: true } }, far: { defects: { los: true } } });
     await rigSet('los', 'off', { span: 1 });
     await client.setLoopback(1, 'off');
     await seen('ALARM', (d) => d.span === 1 && d.alarm === 'los' && d.state === false);

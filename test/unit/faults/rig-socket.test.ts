@@ -40,9 +40,29 @@ describe('rig socket', () => {
       faults: [{ fault: 'los', area: 'line', value: 'off', span: 1 }, { fault: 'los', area: 'line', value: 'on', span: 2 }],
     });
     const list = await rigCall(path, { list: true });
-    expect(list.ok && list.faults.find((e) => e.fault === 'corrupt')).toEqual({ fault: 'corrupt', area: 'serial', value: 'off' });
-    expect(list.ok && list.faults.length).toBe(10 + 6 * 2); // 10 unscoped, 6 line faults × 2 spans
+    if (!list.ok || !('faults' in list)) throw new Error(JSON.stringify(list));
+    expect(list.faults.find((e) => e.fault === 'corrupt')).toEqual({ fault: 'corrupt', area: 'serial', value: 'off' });
+    expect(list.faults.length).toBe(10 + 6 * 2); // 10 unscoped, 6 line faults × 2 spans
     expect(await rigCall(path, { fault: 'ber', value: 9, span: 1 })).toMatchObject({ ok: false, code: 'DG5902' });
+  });
+
+  it('spans: both ends of a span model, its faults and loopback, for what the host cannot see', async () => {
+    const { board, faults } = registry();
+    const path = join(dir, 'rig2');
+    rigs.push(await startRigServer(path, faults));
+    board.setLoopback(2, 'line');
+    await rigCall(path, { fault: 'ber', value: '1e-5', span: 2 });
+    (board.clock as ManualBoardClock).advance(2000);
+    const r = await rigCall(path, { spans: true, span: 2 });
+    if (!r.ok || !('spans' in r)) throw new Error(JSON.stringify(r));
+    expect(r.spans).toHaveLength(1);
+    expect(r.spans[0]).toMatchObject({ span: 2, kind: 'e1', loopback: 'line', faults: { ber: 0.00001 } });
+    // Line loopback: the far end receives the line's errors back.
+    expect(r.spans[0].far.current.crc).toBeGreaterThan(0);
+    expect(r.spans[0].near.current.cv).toBeGreaterThan(0);
+    const all = await rigCall(path, { spans: true });
+    expect(all.ok && 'spans' in all && all.spans.map((s) => s.span)).toEqual([1, 2]);
+    expect(await rigCall(path, { spans: true, span: 3 })).toMatchObject({ ok: false, code: 'DG5903' });
   });
 
   it('answers malformed requests with DG5906 and keeps serving', () => {
