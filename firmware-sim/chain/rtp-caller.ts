@@ -33,6 +33,10 @@ export interface RtpCallerResult {
   durationMs: number;
   /** Sends the far end's host refused (ICMP port unreachable): nothing listened. */
   refused: number;
+  /** Silence inserted while actions ran, by scenario time. */
+  inserted: Array<{ atScenarioMs: number; ms: number }>;
+  /** Where a moment of the scenario landed in the stream (RTP time from the first packet). */
+  toStreamMs(scenarioMs: number): number;
 }
 
 const SAMPLE_RATE = 8000;
@@ -82,33 +86,51 @@ export async function playScenarioRtp(scene: RenderedScenario, opts: RtpCallerOp
   const markerSent = new Set<KeyedDigit>();
   let audioPackets = 0;
   let eventPackets = 0;
+  /** Stream time inserted while actions ran (silence keeps flowing, as on a real call). */
+  const inserted: Array<{ atScenarioMs: number; ms: number }> = [];
   const start = performance.now();
+  let j = 0; // stream packet index: advances with every packet sent, silence included
+  const sendAudio = async (samples: Int16Array | undefined, marker: boolean) => {
+    const due = start + (j * opts.packetMs) / speed;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const padded = new Int16Array(perPacket);
+    if (samples) padded.set(samples);
+    socket.send(serializeRtp({
+      version: 2, padding: false, extension: false, marker, payloadType, sequence: seq, timestamp: (ts0 + j * perPacket) >>> 0, ssrc, csrc: [],
+      payload: encodeG711(opts.codec, padded),
+    }));
+    seq = (seq + 1) & 0xffff;
+    audioPackets++;
+    j++;
+  };
   try {
     for (let k = 0; k < packets; k++) {
       if (opts.signal?.aborted) break;
       const tMs = k * opts.packetMs;
-      while (nextAction < actions.length && actions[nextAction].atMs <= tMs) await opts.onAction?.(actions[nextAction++]);
-      // Pace: packet k leaves at start + k * ptime (drift-free: each wait is against the origin).
-      const due = start + tMs / speed;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const samples = scene.caller.subarray(k * perPacket, Math.min(scene.caller.length, (k + 1) * perPacket));
-      const padded = new Int16Array(perPacket);
-      padded.set(samples);
-      socket.send(serializeRtp({
-        version: 2, padding: false, extension: false, marker: k === 0, payloadType, sequence: seq, timestamp: (ts0 + k * perPacket) >>> 0, ssrc, csrc: [],
-        payload: encodeG711(opts.codec, padded),
-      }));
-      seq = (seq + 1) & 0xffff;
-      audioPackets++;
+      while (nextAction < actions.length && actions[nextAction].atMs <= tMs) {
+        // The call goes on while the agent acts: silence flows until the action is done.
+        let done = false;
+        const pending = Promise.resolve(opts.onAction?.(actions[nextAction++])).finally(() => (done = true));
+        const before = j;
+        while (!done) {
+          await sendAudio(undefined, false);
+          await Promise.race([pending, new Promise((r) => setImmediate(r))]);
+        }
+        await pending;
+        if (j > before) inserted.push({ atScenarioMs: tMs, ms: (j - before) * opts.packetMs });
+      }
+      const streamMs = j * opts.packetMs;
+      await sendAudio(scene.caller.subarray(k * perPacket, Math.min(scene.caller.length, (k + 1) * perPacket)), k === 0);
       for (const d of eventDigits) {
         for (const ev of eventPacketsAt(d, tMs, opts.packetMs)) {
           const first = !markerSent.has(d);
           markerSent.add(d);
+          const eventStreamMs = streamMs - (tMs - d.startMs);
           socket.send(serializeRtp({
             version: 2, padding: false, extension: false, marker: first, payloadType: eventPt, sequence: seq,
             // All packets of one event carry the timestamp of its start (RFC 4733 §2.5.1.1).
-            timestamp: (ts0 + Math.round((d.startMs * SAMPLE_RATE) / 1000)) >>> 0, ssrc, csrc: [],
+            timestamp: (ts0 + Math.round((eventStreamMs * SAMPLE_RATE) / 1000)) >>> 0, ssrc, csrc: [],
             payload: serializeTelephoneEvent({ event: keyToEvent(d.key), end: ev.end, volume: Math.min(63, Math.round(-d.levelDbm0)), duration: ev.durationSamples }),
           }));
           seq = (seq + 1) & 0xffff;
@@ -120,5 +142,5 @@ export async function playScenarioRtp(scene: RenderedScenario, opts: RtpCallerOp
   } finally {
     socket.close();
   }
-  return { audioPackets, eventPackets, ssrc, durationMs: performance.now() - start, refused };
+  return { audioPackets, eventPackets, ssrc, durationMs: performance.now() - start, refused, inserted, toStreamMs: (ms) => ms + inserted.filter((x) => x.atScenarioMs <= ms).reduce((a, x) => a + x.ms, 0) };
 }

@@ -29,6 +29,7 @@ interface Options {
   rebootDelayMs?: string;
   fault: string[];
   alarmTimingMs?: string;
+  mirror?: string;
 }
 
 /** `--alarm-timing-ms DECLARE,CLEAR`: shorter alarm persistence than the standards' 2.5 s / 10 s, for rigs. */
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--fault <name=value>', 'start with a fault switched, e.g. los=on,span=1 or corrupt=0.01 (repeatable; see docs/faults.md)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--alarm-timing-ms <declare,clear>', 'span alarm persistence in ms instead of 2500,10000 (ANSI T1.231 / ITU-T G.806), for quick rigs')
     .option('--reboot-delay-ms <ms>', 'how long the simulated board stays silent while rebooting', '1000')
+    .option('--mirror <addr:port>', 'SIP edge models: also send the masked stream here (the port a recorder or the verifier listens on)')
     .option('--json', 'print the device as one JSON line on stdout')
     .action(async (opts: Options) => {
       await runAppliance(opts);
@@ -148,7 +150,7 @@ async function runAppliance(opts: Options): Promise<void> {
   }
 
   // On a SIP edge model the board's data plane is the RTP relay, run from its SIP settings.
-  const sipEdge = profile.interfaces.sip ? new SipEdge(board, { log }) : undefined;
+  const sipEdge = profile.interfaces.sip ? new SipEdge(board, { log, mirror: opts.mirror }) : undefined;
   await sipEdge?.start();
 
   const signalled = new Promise<string>((resolve) => {

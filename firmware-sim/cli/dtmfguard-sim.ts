@@ -6,9 +6,11 @@ import { register as registerRelay } from './relay.ts';
 import { register as registerAppliance } from './appliance.ts';
 import { register as registerFault } from './fault.ts';
 import { register as registerTdm } from './tdm.ts';
+import { register as registerRun } from './run.ts';
 
 // One file per command group; each adds its commands to the program.
 const registrations: Array<(p: ReturnType<typeof createProgram>) => void> = [
+  registerRun,
   registerMask,
   registerRelay,
   registerAppliance,

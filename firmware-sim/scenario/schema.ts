@@ -55,7 +55,7 @@ export const scenarioSchema = z.object({
   name: z.string().min(1),
   description: z.string().default(''),
   /** Hardware profile the scenario is meant for (a file name in hardware-profiles/ without .json). */
-  profile: z.string().default('sip-edge-120'),
+  profile: z.string().default('sip-edge'),
   codec: z.enum(['alaw', 'ulaw']).default('ulaw'),
   packetMs: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(60)]).default(20),
   maskTone: z.enum(MASK_TONES).default('#'),
