@@ -7,6 +7,7 @@
  * same as its Σx², so tone energies and block energy compare directly (e_i = 2·|X_i|²/N).
  */
 import { HIGH_GROUP_HZ, LOW_GROUP_HZ } from './dtmf-keys.ts';
+import type { DtmfAnalysis } from './dtmf-analysis.ts';
 import { GoertzelBank4, blockAcEnergy } from './goertzel.ts';
 import { dbm0ToPeak } from './levels.ts';
 
@@ -146,11 +147,16 @@ export class DtmfBlockAnalyzer {
     const zh = PHASOR_HIGH;
     this.low.phasor(row, zl);
     this.high.phasor(col, zh);
+    this.fitPhasors(row, col, zl[0], zl[1], zh[0], zh[1]);
+  }
+
+  /** The fit from the block's complex bins X_l = lRe + j·lIm and X_h (referenced to the block start). */
+  private fitPhasors(row: number, col: number, lRe: number, lIm: number, hRe: number, hIm: number): void {
     // m = [Σx·cos ω_l n, Σx·sin ω_l n, Σx·cos ω_h n, Σx·sin ω_h n]; X = Σx·e^(−jωn) = Σx·cos − j·Σx·sin.
-    const m0 = zl[0];
-    const m1 = -zl[1];
-    const m2 = zh[0];
-    const m3 = -zh[1];
+    const m0 = lRe;
+    const m1 = -lIm;
+    const m2 = hRe;
+    const m3 = -hIm;
     const g = this.pairInverse;
     const b = (row * 4 + col) * 16;
     const pl = g[b] * m0 + g[b + 1] * m1 + g[b + 2] * m2 + g[b + 3] * m3;
@@ -252,6 +258,11 @@ export class DtmfBlockAnalyzer {
     this.secondHighEnergy = h2;
 
     this.fitPair(row, col);
+    return this.judgePair(e, row, col, l2, h2);
+  }
+
+  /** The tests on the fitted pair (both groups computed, `row`/`col` their strongest tones). */
+  private judgePair(e: number, row: number, col: number, l2: number, h2: number): number {
     const lt = this.pairLowEnergy;
     const ht = this.pairHighEnergy;
     if (lt < this.toneFloor || ht < this.toneFloor) return NO_KEY;
@@ -260,6 +271,83 @@ export class DtmfBlockAnalyzer {
     if (lt < this.domLow * l2 || ht < this.domHigh * h2) return NO_KEY;
     if (ht < this.purity * (e - lt) || lt < this.purity * (e - ht)) return NO_KEY;
     return row * 4 + col;
+  }
+
+  /**
+   * `analyze` for the block made of the last two halves fed to a shared DtmfAnalysis (which must
+   * be the block's own halves: an even number of halves fed, 2·half = blockSize). The 10 ms bins
+   * are the coherent sums of the halves' bins (dtmf-analysis.ts): the same DFT values as the
+   * block's own filters, up to rounding, so the verdicts are the same. Halves under the analysis's
+   * gate (−60 dBm0, 22 dB under the weakest tone accepted here) read as zero in the bins.
+   */
+  analyzeWindow(an: DtmfAnalysis, full: boolean): number {
+    const n = this.blockSize;
+    const sum = an.windowSum();
+    const e = an.windowEnergy() - (sum * sum) / n;
+    this.energy = e;
+    this.row = -1;
+    this.col = -1;
+    this.lastSounded = e >= this.gate;
+    const le = this.lowEnergy;
+    const he = this.highEnergy;
+    if (e < this.gate) {
+      le[0] = 0;
+      le[1] = 0;
+      le[2] = 0;
+      le[3] = 0;
+      he[0] = 0;
+      he[1] = 0;
+      he[2] = 0;
+      he[3] = 0;
+      this.lowComputed = full;
+      this.highComputed = full;
+      return NO_KEY;
+    }
+    this.lowComputed = false;
+    const k = this.toEnergy;
+    an.highWindow();
+    const wr = an.winRe;
+    const wi = an.winIm;
+    this.highComputed = true;
+    let col = 0;
+    let h1 = 0;
+    let h2 = 0;
+    for (let i = 0; i < 4; i++) {
+      const v = (wr[4 + i] * wr[4 + i] + wi[4 + i] * wi[4 + i]) * k;
+      he[i] = v;
+      if (v > h1) {
+        h2 = h1;
+        h1 = v;
+        col = i;
+      } else if (v > h2) {
+        h2 = v;
+      }
+    }
+    this.col = col;
+    // The same screen as `analyze`.
+    if (!full && (h1 < 0.5 * this.toneFloor || h1 < 0.03 * e)) return NO_KEY;
+
+    an.lowWindow();
+    this.lowComputed = true;
+    let row = 0;
+    let l1 = 0;
+    let l2 = 0;
+    for (let i = 0; i < 4; i++) {
+      const v = (wr[i] * wr[i] + wi[i] * wi[i]) * k;
+      le[i] = v;
+      if (v > l1) {
+        l2 = l1;
+        l1 = v;
+        row = i;
+      } else if (v > l2) {
+        l2 = v;
+      }
+    }
+    this.row = row;
+    this.secondLowEnergy = l2;
+    this.secondHighEnergy = h2;
+    this.fitPhasors(row, col, wr[row], wi[row], wr[4 + col], wi[4 + col]);
+    return this.judgePair(e, row, col, l2, h2);
   }
 }
 

@@ -20,6 +20,7 @@
  */
 import { DTMF_KEYS, type DtmfKey } from './dtmf-keys.ts';
 import { DEFAULT_BLOCK_TESTS, DtmfBlockAnalyzer, NO_KEY, type BlockTestOptions } from './detector-block.ts';
+import type { DtmfAnalysis } from './dtmf-analysis.ts';
 
 export interface DetectedDigit {
   digit: DtmfKey;
@@ -204,15 +205,36 @@ export class DtmfDetector {
       this.pend.fill(0, this.pendLen);
       this.step(this.pend, 0, out);
     }
+    this.finishStream(streamEnd, out);
+    return out;
+  }
+
+  /**
+   * For a pipeline that runs one shared DtmfAnalysis (board-pipeline.ts) instead of `process`:
+   * judges the 10 ms block made of the last two 5 ms halves fed to `an` (call it after every
+   * second half, from the start of the stream), appending the digits that ended to `out`.
+   */
+  stepWindow(an: DtmfAnalysis, out: DetectedDigit[]): void {
+    const inRun = this.runKey !== NO_KEY;
+    this.advance(this.analyzer.analyzeWindow(an, inRun), inRun, out);
+  }
+
+  /**
+   * Ends a stream fed through `stepWindow` (its last partial block already fed, padded with
+   * silence): closes the digit being followed, clips the ends of the digits in `out` to
+   * `streamEnd` (samples), resets.
+   */
+  finishStream(streamEnd: number, out: DetectedDigit[]): void {
     if (this.runKey !== NO_KEY) this.closeRun(out);
-    for (const d of out) {
+    // Every digit in `out` (those of a padded last block too): none may end after the stream.
+    for (let i = 0; i < out.length; i++) {
+      const d = out[i];
       if (d.endSample > streamEnd) {
         d.endSample = streamEnd;
         d.endMs = (streamEnd * 1000) / this.sampleRate;
       }
     }
     this.reset();
-    return out;
   }
 
   /** The digit being followed right now, if any (no digit value leaves here except to the caller). */
@@ -234,9 +256,13 @@ export class DtmfDetector {
   }
 
   private step(x: Int16Array, off: number, out: DetectedDigit[]): void {
-    const a = this.analyzer;
     const inRun = this.runKey !== NO_KEY;
-    const key = a.analyze(x, off, inRun);
+    this.advance(this.analyzer.analyze(x, off, inRun), inRun, out);
+  }
+
+  /** The state machine, after the analyzer judged the next block to be `key`. */
+  private advance(key: number, inRun: boolean, out: DetectedDigit[]): void {
+    const a = this.analyzer;
     if (inRun) {
       if (key === this.runKey) {
         this.extendRun();

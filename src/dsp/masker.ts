@@ -34,6 +34,8 @@ import { DelayLine, type SampleArray } from './delay-line.ts';
 import { type G711Codec, ALAW_DECODE_TABLE, ULAW_DECODE_TABLE, g711Silence } from './g711.ts';
 import { maskToneCodes, maskToneTable } from './mask-tone.ts';
 import { TonePresence } from './tone-presence.ts';
+import { DtmfAnalysis } from './dtmf-analysis.ts';
+import type { DetectedDigit, DtmfDetector } from './detector.ts';
 import { DgError } from '../errors.ts';
 
 export interface MaskerOptions {
@@ -90,9 +92,17 @@ function resolveOptions(opts: MaskerOptions): ResolvedOptions {
  * type of the audio path (Int16 samples or G.711 codewords) only matters to the delay line and the
  * mask table; the analysis always gets 16-bit linear samples.
  */
-class MaskCore<T extends SampleArray> {
+export class MaskCore<T extends SampleArray> {
   readonly delaySamples: number;
+  /** The channel's one tone analysis (dtmf-analysis.ts), fed 5 ms halves of the undelayed input. */
+  readonly analysis: DtmfAnalysis;
   private readonly presence: TonePresence;
+  /**
+   * A Q.24 detector reading the same analysis (BoardChannelPipeline, board-pipeline.ts), stepped
+   * after every second half; its digits collect in `digits` until taken. Null for a masker alone.
+   */
+  detector: DtmfDetector | null = null;
+  digits: DetectedDigit[] = [];
   private readonly blockSize: number;
   private readonly blockBuf: Int16Array;
   private blockFill = 0;
@@ -112,8 +122,9 @@ class MaskCore<T extends SampleArray> {
     private readonly table: T,
   ) {
     this.delaySamples = opts.delaySamples;
-    this.presence = new TonePresence(opts.sampleRate);
-    this.blockSize = this.presence.blockSize;
+    this.analysis = new DtmfAnalysis(opts.sampleRate);
+    this.presence = new TonePresence(opts.sampleRate, this.analysis);
+    this.blockSize = this.analysis.blockSize;
     this.blockBuf = new Int16Array(this.blockSize);
     // The ring must cover every block whose samples are still in the delay line, plus the padding.
     const span = Math.ceil(this.delaySamples / this.blockSize) + PRE_PAD_BLOCKS + POST_PAD_BLOCKS + 4;
@@ -125,10 +136,12 @@ class MaskCore<T extends SampleArray> {
 
   /**
    * Bytes of per-channel state held in typed arrays: delay line, block buffer, block marks and the
-   * analysis's 5 arrays of 8 doubles (mask tables and filter constants are shared by all channels).
+   * analysis (2 halves of samples, 2 × 16 doubles of bins, 8 × 2 of window bins, 4 of energies, 4
+   * flag bytes; mask tables and filter constants are shared by all channels).
    */
   get stateBytes(): number {
-    return this.delay.byteLength + this.blockBuf.byteLength + this.markIds.byteLength + 5 * 8 * 8;
+    const b = this.blockSize;
+    return this.delay.byteLength + this.blockBuf.byteLength + this.markIds.byteLength + 2 * b * 2 + (32 + 16 + 4) * 8 + 4;
   }
 
   run(analysis: Int16Array, input: T, out: T): void {
@@ -144,7 +157,8 @@ class MaskCore<T extends SampleArray> {
       this.count += m;
       if (m === b) {
         // Whole block aligned with this chunk: analyse it in place.
-        this.onBlock(this.presence.analyzeBlock(analysis, pos));
+        this.analysis.feed(analysis, pos);
+        this.onBlock(this.judge());
       } else {
         const buf = this.blockBuf;
         const fill = this.blockFill;
@@ -152,21 +166,39 @@ class MaskCore<T extends SampleArray> {
         this.blockFill = fill + m;
         if (this.blockFill === b) {
           this.blockFill = 0;
-          this.onBlock(this.presence.analyzeBlock(buf, 0));
+          this.analysis.feed(buf, 0);
+          this.onBlock(this.judge());
+          // blockBuf refills with the next half right away: the analysis keeps its own copy.
+          this.analysis.release();
         }
       }
       pos += m;
     }
+    // The caller's buffer (and blockBuf) will change: the analysis keeps what it may still need.
+    this.analysis.release();
+  }
+
+  /** The masker's verdict on the window ending with the half just fed; the detector's step on it. */
+  private judge(): boolean {
+    const an = this.analysis;
+    if (this.detector !== null && (an.halves & 1) === 0) this.detector.stepWindow(an, this.digits);
+    return this.presence.evaluate(an);
   }
 
   /** End of stream: decides the last blocks, then writes the `delaySamples` outputs still held. */
   finish(out: T): void {
+    const streamEnd = this.count;
     if (this.blockFill > 0) {
       this.blockBuf.fill(0, this.blockFill);
       this.blockFill = 0;
-      this.onBlock(this.presence.analyzeBlock(this.blockBuf, 0));
+      this.analysis.feed(this.blockBuf, 0);
+      this.onBlock(this.judge());
     }
-    this.onBlock(this.presence.analyzeSilentBlock());
+    // One half of silence: the window of the last half followed by silence, and, when the stream
+    // ended in the first half of a 10 ms block, the detector's last block padded with silence.
+    this.analysis.feedSilent();
+    this.onBlock(this.judge());
+    if (this.detector !== null) this.detector.finishStream(streamEnd, this.digits);
     const d = this.delaySamples;
     this.delay.drain(out, 0);
     this.applyMask(out, 0, d);
@@ -177,7 +209,7 @@ class MaskCore<T extends SampleArray> {
     this.blockIndex = 0;
     this.lastMarked = -1;
     this.markIds.fill(-1);
-    this.presence.reset();
+    this.analysis.reset();
   }
 
   drainWindows(): MaskWindow[] {
