@@ -4,7 +4,7 @@
  * a scenario as real RTP through the board's relay on loopback, tcpdump on the mirror port, then the
  * verifier over that capture, /metrics and the Nagios check. The scenario's expectations decide.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,15 @@ export interface ChainResult {
   check: { exitCode: number | null; line: string };
   expectations: Expectation[];
   caller: Omit<RtpCallerResult, 'toStreamMs'>;
+  /**
+   * Every byte the host side wrote during the run: the daemon's log, the CLI's output, /metrics,
+   * the audit log, the verifier's JSON and HTML report. Rigs scan it for card data.
+   */
+  hostOutput: string;
+}
+
+function readIfThere(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
 async function scrapeSum(url: string, metric: string): Promise<number> {
@@ -69,6 +78,12 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
   const [listen, forward, mirror, http] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort(), await freeTcpPort()];
   const metricsUrl = `http://127.0.0.1:${http}/metrics`;
   const group = new ProcessGroup();
+  const transcript: string[] = [];
+  const cli = async (bin: string, args: string[], e: NodeJS.ProcessEnv = {}) => {
+    const r = await runToEnd(bin, args, e);
+    transcript.push(r.stdout, r.stderr);
+    return r;
+  };
   const t0 = Date.now();
   const stamp = (line: string) => say(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const agent = createSocket('udp4');
@@ -83,13 +98,13 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
 
     group.node('daemon', DTMFGUARD_BIN, ['serve', '--port', pty, '--http', `127.0.0.1:${http}`, '--poll-ms', '500'], env);
     await waitUntil('the control link', async () => (await fetch(`http://127.0.0.1:${http}/readyz`).catch(() => undefined))?.status === 200);
-    const info = JSON.parse((await runToEnd(DTMFGUARD_BIN, ['info', '--json', '--port', pty], env)).stdout);
+    const info = JSON.parse((await cli(DTMFGUARD_BIN, ['info', '--json', '--port', pty], env)).stdout);
     stamp(`link up: ${info.identity.model} serial ${info.identity.serial}, firmware ${info.firmware.version}, ${info.profile.channels} channels`);
 
     // The installer's part: mask tone and the SIP edge addresses, as one audited transaction.
     const cfg = join(work, 'site.json');
     writeFileSync(cfg, JSON.stringify({ maskTone: scenario.maskTone, sip: { listen: `127.0.0.1:${listen}`, forward: `127.0.0.1:${forward}`, ptPcmu: 0, ptPcma: 8, ptEvent: 101 } }));
-    const applied = await runToEnd(DTMFGUARD_BIN, ['config', 'apply', cfg, '--port', pty], env);
+    const applied = await cli(DTMFGUARD_BIN, ['config', 'apply', cfg, '--port', pty], env);
     if (applied.status !== 0) throw new Error(`configuration refused: ${applied.stderr.trim()}`);
     stamp(`configured: mask tone ${scenario.maskTone}, RTP in on 127.0.0.1:${listen}, agent on :${forward}, mirror on :${mirror}`);
 
@@ -121,7 +136,7 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
               stamp(`secure mode ${a.on ? 'on' : 'off'} skipped (masking disabled: negative control)`);
               return;
             }
-            const r = await runToEnd(DTMFGUARD_BIN, ['secure', a.on ? 'on' : 'off', '--channel', '1', '--port', pty], env);
+            const r = await cli(DTMFGUARD_BIN, ['secure', a.on ? 'on' : 'off', '--channel', '1', '--port', pty], env);
             stamp(r.status === 0 ? `secure mode ${a.on ? 'ON' : 'off'} on channel 1` : `secure mode change FAILED: ${r.stderr.trim()}`);
           } else {
             const args = ['fault', '--rig-socket', rig, a.name, String(a.value), ...(a.span ? ['--span', String(a.span)] : []), ...(a.channel ? ['--channel', String(a.channel)] : [])];
@@ -139,7 +154,8 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
     await dump.exited;
 
     const maskedDigitsReported = await scrapeSum(metricsUrl, 'dtmfguard_masked_digits_total');
-    const v = await runToEnd(DTMFGUARD_BIN, ['verify', capture, '--mask-tone', scenario.maskTone, '--json', '--report', report]);
+    transcript.push(await fetch(metricsUrl).then((r) => r.text()).catch(() => ''));
+    const v = await cli(DTMFGUARD_BIN, ['verify', capture, '--mask-tone', scenario.maskTone, '--json', '--report', report]);
     let verdict: { result: string; files: Array<{ digits: FoundDigit[] }> } = { result: 'unreadable', files: [] };
     try {
       verdict = JSON.parse(v.stdout);
@@ -150,10 +166,12 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
     const leaks = digits.filter((d) => d.digit !== scenario.maskTone).length;
     stamp(`verdict: ${verdict.result}${leaks ? `, ${leaks} digit(s) other than the mask tone` : ''} (exit ${v.status})`);
     stamp(`report: ${report}`);
-    const check = await runToEnd(DTMFGUARD_BIN, ['check', '--port', pty], env);
+    const check = await cli(DTMFGUARD_BIN, ['check', '--port', pty], env);
     stamp(`check: ${check.stdout.trim().split(' | ')[0]}`);
     stamp(`metrics: ${metricsUrl}`);
 
+    const daemonProc = group.find('daemon');
+    transcript.push(daemonProc?.output() ?? '', readIfThere(join(work, 'audit.jsonl')), readIfThere(report));
     const expectations = evaluateExpectations(scenario, rendered, caller, digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking) });
     const { toStreamMs: _drop, ...callerStats } = caller;
     return {
@@ -170,6 +188,7 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
       check: { exitCode: check.status, line: check.stdout.trim() },
       expectations,
       caller: callerStats,
+      hostOutput: transcript.join('\n'),
     };
   } finally {
     agent.close();

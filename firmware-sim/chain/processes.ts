@@ -35,6 +35,10 @@ export class ProcessGroup {
     return started;
   }
 
+  find(name: string): Started | undefined {
+    return this.all.find((s) => s.name === name);
+  }
+
   node(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Started {
     return this.start(name, process.execPath, [bin, ...args], env);
   }

