@@ -63,7 +63,7 @@ function timeline(f: FileVerdict, v: Verdict, track: string, digits: DigitReport
   const x = (ms: number): number => 20 + (ms / span) * (W - 40);
   const ticks: string[] = [];
   const step = niceStep(span / 8);
-  for (let t = 0; t <= span; t += step) ticks.push(`<line x1="${x(t)}" y1="38" x2="${x(t)}" y2="42" stroke="#666"/><text x="${x(t)}" y="53" font-size="9" text-anchor="middle">${(t / 1000).toFixed(step < 1000 ? 1 : 0)}s</text>`);
+  for (let t = 0; t <= span; t += step) ticks.push(`<line x1="${x(t).toFixed(1)}" y1="38" x2="${x(t).toFixed(1)}" y2="42" stroke="#666"/><text x="${x(t).toFixed(1)}" y="53" font-size="9" text-anchor="middle">${(t / 1000).toFixed(step < 1000 ? 1 : 0)}s</text>`);
   const marks = digits.map((d) => {
     const w = Math.max(2, x(d.endMs) - x(d.startMs));
     const y = d.source === 'rfc4733' ? 4 : 20;
