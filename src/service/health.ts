@@ -76,6 +76,12 @@ export function evaluateProblems(s: BoardSnapshot, t: Thresholds = DEFAULT_THRES
     if (tempSev) problems.push({ id: 'temperature', severity: tempSev, what: `board temperature ${h.tempC} °C` });
     const loadSev = graded(h.dspLoadPct, t.dspLoad);
     if (loadSev) problems.push({ id: 'dsp.load', severity: loadSev, what: `DSP load ${h.dspLoadPct}%` });
+    for (const [rail, mv, nominal] of [['main', h.vMainMv, 12000], ['3v3', h.v3v3Mv, 3300]] as const) {
+      const deviation = Math.abs(mv - nominal) / nominal;
+      // Supplies are specified to ±5%; beyond ±10% the board's behaviour is undefined.
+      const sev: Severity | undefined = deviation > 0.1 ? 'critical' : deviation > 0.05 ? 'warning' : undefined;
+      if (sev) problems.push({ id: `supply.${rail}`, severity: sev, what: `${rail} supply at ${(mv / 1000).toFixed(2)} V (nominal ${(nominal / 1000).toFixed(1)} V)` });
+    }
   }
   return problems;
 }

@@ -40,6 +40,14 @@ describe('health evaluation', () => {
     expect(evaluateProblems(s).find((x) => x.id === 'temperature')?.severity).toBe('critical');
   });
 
+  it('grades supply rails against their nominal voltage (±5% warning, ±10% critical)', () => {
+    const s = healthy();
+    s.health!.vMainMv = 11300; // -5.8%
+    expect(evaluateProblems(s).map((x) => [x.id, x.severity])).toEqual([['supply.main', 'warning']]);
+    s.health!.v3v3Mv = 2900; // -12%
+    expect(evaluateProblems(s).find((x) => x.id === 'supply.3v3')?.severity).toBe('critical');
+  });
+
   it('tracks since when each problem holds and what was raised and cleared', () => {
     const since = new Map<string, string>();
     const los = { id: 'span1.los', severity: 'critical' as const, what: 'x' };
