@@ -11,8 +11,9 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DtmfDetector } from '../src/dsp/detector.ts';
-import { G711Masker, Masker, type MaskWindow } from '../src/dsp/masker.ts';
-import { decodeAlaw, encodeAlaw } from '../src/dsp/g711.ts';
+import { Masker, type MaskWindow } from '../src/dsp/masker.ts';
+import { BoardChannelPipeline, G711BoardChannelPipeline } from '../src/dsp/board-pipeline.ts';
+import { encodeAlaw } from '../src/dsp/g711.ts';
 import { benchWorkload, lookaheadCases, RATE, type Workload } from './dsp-workload.ts';
 import { buildSpandspHarness, runSpandsp } from './spandsp-harness.ts';
 
@@ -81,27 +82,36 @@ function maskerPass(x: Int16Array): number {
   return n + m.drainWindows().length;
 }
 
-/** The board's audio path on one linear channel: detector on the undelayed input + masker. */
-function linearPipelinePass(x: Int16Array): number {
+/** Before the shared analysis, for comparison: a detector and a masker each analysing the chunk. */
+function separatePipelinePass(x: Int16Array): number {
   return detectorPass(x) + maskerPass(x);
 }
 
-/** The board's audio path on one A-law channel: decode → detector, codewords → G.711 masker. */
+/** The board's audio path on one linear channel: detector + masker over one analysis. */
+function pipelinePass(x: Int16Array): number {
+  const p = new BoardChannelPipeline({ maskTone: '#' });
+  const out = new Int16Array(CHUNK);
+  let n = 0;
+  for (let i = 0; i < x.length; i += CHUNK) {
+    n += p.process(x.subarray(i, i + CHUNK), out).digits.length;
+    n += p.drainWindows().length;
+  }
+  n += p.flush().digits.length;
+  return n + p.drainWindows().length;
+}
+
+/** The board's audio path on one A-law channel: codewords in, decoded for the one analysis, codewords out. */
 function g711PipelinePass(codes: Uint8Array): number {
-  const d = new DtmfDetector({ sampleRate: RATE });
-  const m = new G711Masker('alaw', { maskTone: '#' });
-  const lin = new Int16Array(CHUNK);
+  const p = new G711BoardChannelPipeline('alaw', { maskTone: '#' });
   const out = new Uint8Array(CHUNK);
   let n = 0;
   for (let i = 0; i < codes.length; i += CHUNK) {
     const c = codes.subarray(i, i + CHUNK);
-    const l = c.length === CHUNK ? decodeAlaw(c, lin) : decodeAlaw(c);
-    n += d.process(l).length;
-    m.process(c, c.length === CHUNK ? out : new Uint8Array(c.length));
-    n += m.drainWindows().length;
+    n += p.process(c, c.length === CHUNK ? out : new Uint8Array(c.length)).digits.length;
+    n += p.drainWindows().length;
   }
-  m.flush();
-  return n + d.flush().length + m.drainWindows().length;
+  n += p.flush().digits.length;
+  return n + p.drainWindows().length;
 }
 
 /** Bytes of heap and typed-array memory per instance, from `count` live instances. */
@@ -150,8 +160,9 @@ function leakedSamples(w: Workload, lookaheadMs: number): number {
 const THROUGHPUT: Record<string, (w: Workload, codes: Uint8Array) => number> = {
   detector: (w) => detectorPass(w.samples),
   masker: (w) => maskerPass(w.samples),
-  pipeline_linear: (w) => linearPipelinePass(w.samples),
+  pipeline: (w) => pipelinePass(w.samples),
   pipeline_alaw: (_w, codes) => g711PipelinePass(codes),
+  pipeline_separate: (w) => separatePipelinePass(w.samples),
 };
 
 function main(): void {
@@ -208,16 +219,19 @@ function main(): void {
   const memDet = bytesPerChannel(() => new DtmfDetector({ sampleRate: RATE }));
   const memMask = bytesPerChannel(() => new Masker({ maskTone: '#' }));
   const memPipe = bytesPerChannel(() => {
-    const d = new DtmfDetector({ sampleRate: RATE });
-    const m = new G711Masker('alaw', { maskTone: '#' });
-    const x = codes.subarray(0, CHUNK);
-    d.process(decodeAlaw(x));
-    m.process(x);
-    return [d, m];
+    const p = new G711BoardChannelPipeline('alaw', { maskTone: '#' });
+    p.process(codes.subarray(0, CHUNK));
+    return p;
+  });
+  const memPipeLinear = bytesPerChannel(() => {
+    const p = new BoardChannelPipeline({ maskTone: '#' });
+    p.process(w.samples.subarray(0, CHUNK));
+    return p;
   });
   for (const [name, v] of [
     ['detector', memDet],
     ['masker', memMask],
+    ['pipeline', memPipeLinear],
     ['pipeline_alaw', memPipe],
   ] as const) {
     if (v !== undefined) emit({ name: `dsp.${name}.memory_per_channel`, unit: 'bytes', value: Math.round(v), reference: 'sizeof(dtmf_rx_state_t)', reference_value: c.stateBytes });

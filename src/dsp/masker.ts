@@ -66,13 +66,14 @@ export const MAX_LOOKAHEAD_MS = 1000;
 const PRE_PAD_BLOCKS = 1;
 const POST_PAD_BLOCKS = 1;
 
-interface ResolvedOptions {
+export interface ResolvedOptions {
   maskTone: MaskTone;
   sampleRate: number;
   delaySamples: number;
 }
 
-function resolveOptions(opts: MaskerOptions): ResolvedOptions {
+/** Checks a masker's options (DgError DG2601..DG2603 for a bad one). */
+export function resolveMaskerOptions(opts: MaskerOptions): ResolvedOptions {
   if (!opts || !isMaskTone(String(opts.maskTone))) {
     throw new DgError('DG2601', `mask tone must be '#', '0' or '1' (got ${JSON.stringify(opts?.maskTone)})`);
   }
@@ -291,7 +292,7 @@ export class Masker {
   private readonly core: MaskCore<Int16Array>;
 
   constructor(opts: MaskerOptions) {
-    const o = resolveOptions(opts);
+    const o = resolveMaskerOptions(opts);
     this.delaySamples = o.delaySamples;
     this.core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
     this.core.secure = opts.secure ?? true;
@@ -344,7 +345,7 @@ export class G711Masker {
     if (codec !== 'alaw' && codec !== 'ulaw') {
       throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
     }
-    const o = resolveOptions(opts);
+    const o = resolveMaskerOptions(opts);
     this.delaySamples = o.delaySamples;
     this.decodeTable = codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE;
     this.core = new MaskCore(
