@@ -346,7 +346,18 @@ export class DtmfBlockAnalyzer {
     this.row = row;
     this.secondLowEnergy = l2;
     this.secondHighEnergy = h2;
-    this.fitPhasors(row, col, wr[row], wi[row], wr[4 + col], wi[4 + col]);
+    // The two fitted bins as DFT values referenced to the block start (the window holds y values).
+    const pr = an.toStartRe;
+    const pi = an.toStartIm;
+    const h = 4 + col;
+    this.fitPhasors(
+      row,
+      col,
+      wr[row] * pr[row] - wi[row] * pi[row],
+      wr[row] * pi[row] + wi[row] * pr[row],
+      wr[h] * pr[h] - wi[h] * pi[h],
+      wr[h] * pi[h] + wi[h] * pr[h],
+    );
     return this.judgePair(e, row, col, l2, h2);
   }
 }

@@ -77,18 +77,25 @@ export class DtmfAnalysis {
   readonly quiet = new Uint8Array(2);
   /** Per slot: the low-group values of the half are computed (or zero because it is quiet). */
   readonly lowDone = new Uint8Array(2);
-  /** DFT values per slot s and frequency f (low group 0..3, high 4..7) at s·8 + f. */
+  /**
+   * Per slot s and frequency f (low group 0..3, high 4..7) at s·8 + f: y = e^(jω(B−1))·X, the
+   * half's DFT value X turned by a constant per frequency (see `phasor`).
+   */
   readonly re = new Float64Array(16);
   readonly im = new Float64Array(16);
   /**
-   * The 10 ms window [previous half, last half]: DFT values referenced to the window's start, per
-   * frequency; the high group (4..7) after `highWindow`, the low group (0..3) after `lowWindow`.
+   * The 10 ms window [previous half, last half] per frequency, as y values (|y| = |X|; X, referenced
+   * to the window's start, is e^(−jω(B−1))·y, with the factor in toStartRe/toStartIm): the high
+   * group (4..7) after `highWindow`, the low group (0..3) after `lowWindow`.
    */
   readonly winRe = new Float64Array(8);
   readonly winIm = new Float64Array(8);
   winHigh = false;
   winLow = false;
 
+  /** e^(−jω(B−1)) per frequency: turns a y value into the DFT value X referenced to the start. */
+  readonly toStartRe: Float64Array;
+  readonly toStartIm: Float64Array;
   private readonly k: Float64Array;
   private readonly gateEnergy: number;
   /** Own copies of the halves' samples, for a low-group pass asked for after `release`. */
@@ -104,6 +111,8 @@ export class DtmfAnalysis {
     this.blockSize = Math.max(1, Math.round((HALF_MS * sampleRate) / 1000));
     const b = this.blockSize;
     this.k = constantsFor(sampleRate, b);
+    this.toStartRe = this.k.subarray(8, 16);
+    this.toStartIm = this.k.subarray(16, 24);
     const gateRms = dbm0ToRms(GATE_DBM0);
     this.gateEnergy = gateRms * gateRms * b;
     this.saved = new Int16Array(2 * b);
@@ -251,7 +260,10 @@ export class DtmfAnalysis {
     this.winLow = true;
   }
 
-  /** X_window = X_first + e^(−jωB)·X_second for 4 frequencies from f0. */
+  /**
+   * X_window = X_first + e^(−jωB)·X_second for 4 frequencies from f0; in y values (y = P·X with
+   * the same P for both halves) it reads y_window = y_first + e^(−jωB)·y_second.
+   */
   private combine(f0: number): void {
     const last = (this.halves - 1) & 1;
     const a = (last ^ 1) * 8;
@@ -364,16 +376,14 @@ export class DtmfAnalysis {
   }
 
   /**
-   * From the final states s1 = s[B−1], s2 = s[B−2]: y = s1 − e^(−jω)·s2 = e^(jω(B−1))·X, so
-   * X = Σ x[n]·e^(−jωn) (referenced to the half's first sample) = e^(−jω(B−1))·y.
+   * From the final states s1 = s[B−1], s2 = s[B−2]: y = s1 − e^(−jω)·s2 = e^(jω(B−1))·X, where
+   * X = Σ x[n]·e^(−jωn) is the DFT value referenced to the half's first sample. y is kept as it
+   * is: the window sums and all magnitudes are the same in y, and only the two bins the detector
+   * fits per 10 ms block are turned into X (`toStartRe`/`toStartIm`), not all 8 of every half.
    */
   private phasor(o: number, f: number, s1: number, s2: number): void {
     const k = this.k;
-    const yRe = s1 - k[24 + f] * s2;
-    const yIm = -k[32 + f] * s2;
-    const cr = k[8 + f];
-    const ci = k[16 + f];
-    this.re[o + f] = yRe * cr - yIm * ci;
-    this.im[o + f] = yRe * ci + yIm * cr;
+    this.re[o + f] = s1 - k[24 + f] * s2;
+    this.im[o + f] = -k[32 + f] * s2;
   }
 }
