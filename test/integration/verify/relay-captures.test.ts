@@ -2,8 +2,10 @@
  * Verdicts on real captures: a caller's RTP (in-band digits, RFC 4733 events, with loss and
  * reordering on the way in) goes through two simulator relays on loopback at the same time, one in
  * secure mode (masked with '#') and one not (the negative control: the verifier must fail it).
- * tcpdump records both mirror ports in several link types and file formats at once; every file
- * must give the same verdict: clean on the masked stream, every keyed digit a leak on the other.
+ * tcpdump records both mirror ports in several link types and file formats at once (and our frame
+ * builder re-encapsulates the datagrams as QinQ Ethernet, raw IPv6 in pcapng and fragmented IPv4 on
+ * BSD loopback); every file must give the same verdict: clean on the masked stream, every keyed
+ * digit a leak on the other.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReadStream, writeFileSync } from 'node:fs';
+import { encapsulate, udpIpPackets } from '../../../src/capture/frame-builder.ts';
+import { LINKTYPE } from '../../../src/capture/link-types.ts';
+import { pcapFileHeader, pcapRecord, pcapngEnhancedPacket, pcapngInterface, pcapngSectionHeader, toTsUnits } from '../../../src/capture/pcap-writer.ts';
+import { readCapture } from '../../../src/capture/read-capture.ts';
+import { UdpDecoder } from '../../../src/capture/udp-decoder.ts';
 import { concat, dtmfTone, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import type { DtmfKey } from '../../../src/dsp/dtmf-keys.ts';
 import type { Verdict } from '../../../src/verify/verdict.ts';
@@ -111,6 +119,29 @@ beforeAll(async () => {
     execFileSync('editcap', ['-F', 'pcapng', captures[name], ng]);
     captures[name.replace('.pcap', '.pcapng')] = ng;
   }
+  // The link types and IP variants loopback cannot produce, made from the same datagrams by our
+  // frame builder (tshark checks below that they are well-formed): 802.1ad + 802.1Q tagged Ethernet,
+  // raw IPv6 in pcapng, and BSD loopback with every datagram split into IPv4 fragments.
+  const datagrams: Array<{ ns: bigint; src: string; srcPort: number; dst: string; dstPort: number; payload: Uint8Array }> = [];
+  const decoder = new UdpDecoder();
+  for await (const p of readCapture(createReadStream(captures['lo-ethernet.pcap']))) {
+    const u = decoder.decode(p);
+    if (u) datagrams.push({ ns: p.timestampNs, ...u, payload: Uint8Array.from(u.payload) });
+  }
+  const vlan = { linkType: LINKTYPE.ETHERNET };
+  const nul = { linkType: LINKTYPE.NULL };
+  const vlanParts: Buffer[] = [pcapFileHeader(vlan)];
+  const v6Parts: Buffer[] = [pcapngSectionHeader(), pcapngInterface(LINKTYPE.RAW, { tsresol: 9 })];
+  const fragParts: Buffer[] = [pcapFileHeader(nul)];
+  datagrams.forEach((d, i) => {
+    for (const ip of udpIpPackets(d, d.payload)) vlanParts.push(pcapRecord(vlan, d.ns, encapsulate({ linkType: LINKTYPE.ETHERNET, vlanTags: [{ tpid: 0x88a8, vid: 100 }, { tpid: 0x8100, vid: 7 }] }, ip)));
+    for (const ip of udpIpPackets({ ...d, src: 'fd00::10', dst: 'fd00::20' }, d.payload)) v6Parts.push(pcapngEnhancedPacket(0, toTsUnits(d.ns, 9), ip));
+    for (const ip of udpIpPackets(d, d.payload, { mtu: 96, id: i & 0xffff })) fragParts.push(pcapRecord(nul, d.ns, encapsulate({ linkType: LINKTYPE.NULL }, ip)));
+  });
+  for (const [name, parts] of [['qinq-vlan.pcap', vlanParts], ['raw-ipv6.pcapng', v6Parts], ['null-fragmented.pcap', fragParts]] as const) {
+    captures[name] = join(dir, name);
+    writeFileSync(captures[name], Buffer.concat(parts));
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -119,25 +150,31 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Per stream (by destination port), the digits as "digit source leak" with start times. */
+/** Per stream (by destination port: addresses differ in the IPv6 variant), the digits as "digit source leak" with start times. */
 function perStream(v: Verdict): Map<number, Array<{ d: string; t: number }>> {
   const m = new Map<number, Array<{ d: string; t: number }>>();
   for (const d of v.files[0].digits) {
-    const port = Number(/> [^ ]+:(\d+) /.exec(d.stream!)![1]);
+    const port = Number(/ > .*:(\d+) ssrc/.exec(d.stream!)![1]);
     (m.get(port) ?? m.set(port, []).get(port)!).push({ d: `${d.digit} ${d.source}${d.detector === 'attacker' ? ' fragment' : ''}${d.leak ? ' LEAK' : ''}`, t: d.startMs });
   }
   return m;
 }
 
 describe('verify on tcpdump captures of the relay (masked and unmasked)', () => {
-  it('every link type and file format gives the same verdict: the masked stream clean, the unmasked one leaking every digit', async () => {
+  it('every link type, IP version and file format gives the same verdict: the masked stream clean, the unmasked one leaking every digit', async () => {
     const results = new Map<string, Verdict>();
     for (const [name, file] of Object.entries(captures)) {
       const r = await dtmfguard(['verify', '--json', '--mask-tone', '#', file]);
       expect(r.code, `${name}: ${r.stderr}`).toBe(1);
       results.set(name, JSON.parse(r.stdout) as Verdict);
     }
-    expect(results.size).toBe(6);
+    expect(results.size).toBe(9);
+    // tshark (an independent decoder) reads as many UDP datagrams from each file as our RTP streams hold.
+    for (const [name, file] of Object.entries(captures)) {
+      const theirs = execFileSync('tshark', ['-r', file, '-Y', 'udp', '-T', 'fields', '-e', 'udp.dstport'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).length;
+      const ours = results.get(name)!.files[0].streams!.reduce((n, st) => n + st.packets + st.duplicates, 0);
+      expect(ours, name).toBe(theirs);
+    }
     const reference = perStream(results.get('lo-ethernet.pcap')!);
     const masked = reference.get(mirrorSecure.port)!;
     const plain = reference.get(mirrorPlain.port)!;
