@@ -15,6 +15,7 @@ import { ControlClient } from '../../../src/service/control-socket.ts';
 import { Daemon } from '../../../src/service/daemon.ts';
 import { createLogger } from '../../../src/service/logger.ts';
 import { parsePrometheusText } from '../../helpers/prometheus.ts';
+import { waitFor } from '../../helpers/sim-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dg-daemon-'));
 const board = createBoard(loadProfile(shippedProfilePath('dual-e1')));
@@ -30,15 +31,6 @@ const logLines: Array<Record<string, unknown>> = [];
 let daemon: Daemon;
 let base: string;
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function scrape() {
   return parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
