@@ -6,6 +6,11 @@ import { EXIT, isDgError } from '../errors.ts';
  * contract's exit code. Anything else is a bug: its stack goes to stderr, exit 70 (EX_SOFTWARE).
  */
 export async function runMain(main: () => Promise<number | void>): Promise<never> {
+  // `dtmfguard ... | head`: the reader went away; that is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   let code: number;
   try {
     code = (await main()) ?? EXIT.ok;
