@@ -101,7 +101,6 @@ export class G711BoardChannelPipeline {
   readonly detector: DtmfDetector;
   private readonly core: MaskCore<Uint8Array>;
   private readonly decodeTable: Int16Array;
-  private scratch = new Int16Array(0);
 
   constructor(codec: G711Codec, opts: BoardChannelOptions) {
     if (codec !== 'alaw' && codec !== 'ulaw') {
@@ -128,11 +127,7 @@ export class G711BoardChannelPipeline {
 
   process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): PipelineResult<Uint8Array> {
     if (out.length < codes.length) throw new RangeError('output buffer shorter than input');
-    if (this.scratch.length < codes.length) this.scratch = new Int16Array(codes.length);
-    const lin = this.scratch;
-    const dec = this.decodeTable;
-    for (let i = 0; i < codes.length; i++) lin[i] = dec[codes[i]];
-    this.core.run(lin, codes, out);
+    this.core.runCodes(codes, this.decodeTable, out);
     return { out: out.length === codes.length ? out : out.subarray(0, codes.length), digits: takeDigits(this.core) };
   }
 

@@ -36,6 +36,9 @@ export const HALF_MS = 5;
 export const GATE_DBM0 = -60;
 
 const FREQS: readonly number[] = [...LOW_GROUP_HZ, ...HIGH_GROUP_HZ];
+/** Placeholders until a G.711 half arrives (typed, so the fields keep one shape). */
+const NO_CODES = new Uint8Array(0);
+const NO_TABLE = new Int16Array(0);
 
 /**
  * Per rate, for f = 0..7 (low group first), in one array: 2cos ω at 0..7; e^(−jω(B−1)) (re 8..15,
@@ -105,6 +108,15 @@ export class DtmfAnalysis {
   private src1: Int16Array;
   private off0 = 0;
   private off1 = 0;
+  /**
+   * G.711 input (`feedCodes`): the codewords of each slot, read through `table` (the decode
+   * table) when `codes[s]` is 1, so the audio is decoded inside the filter loops, not in a pass of
+   * its own.
+   */
+  private codes0: Uint8Array;
+  private codes1: Uint8Array;
+  private readonly codes = new Uint8Array(2);
+  private table: Int16Array;
 
   constructor(sampleRate = 8000) {
     this.sampleRate = sampleRate;
@@ -119,6 +131,9 @@ export class DtmfAnalysis {
     this.src0 = this.saved;
     this.src1 = this.saved;
     this.off1 = b;
+    this.codes0 = NO_CODES;
+    this.codes1 = NO_CODES;
+    this.table = NO_TABLE;
     this.reset();
   }
 
@@ -175,11 +190,59 @@ export class DtmfAnalysis {
     }
     this.quiet[s] = 0;
     this.lowDone[s] = 0;
+    this.codes[s] = 0;
     if (s === 0) {
       this.src0 = x;
       this.off0 = off;
     } else {
       this.src1 = x;
+      this.off1 = off;
+    }
+  }
+
+  /**
+   * `feed` for G.711 codewords c[off .. off+blockSize), decoded through `table` (ALAW_DECODE_TABLE
+   * or ULAW_DECODE_TABLE) as they are read: the same analysis as `feed` on the decoded samples.
+   */
+  feedCodes(c: Uint8Array, off: number, table: Int16Array): void {
+    const s = this.halves & 1;
+    const prevQuiet = this.quiet[s ^ 1] === 1;
+    this.halves++;
+    this.winHigh = false;
+    this.winLow = false;
+    this.table = table;
+    const b = this.blockSize;
+    if (prevQuiet) {
+      let e = 0;
+      let sum = 0;
+      const end = off + b;
+      for (let i = off; i < end; i++) {
+        const v = table[c[i]];
+        e += v * v;
+        sum = (sum + v) | 0;
+      }
+      this.energy[s] = e;
+      this.sum[s] = sum;
+      if (e < this.gateEnergy) {
+        this.setQuiet(s);
+        return;
+      }
+      this.highCodes(c, off, s, table);
+    } else {
+      this.highCodes(c, off, s, table);
+      if (this.energy[s] < this.gateEnergy) {
+        this.setQuiet(s);
+        return;
+      }
+    }
+    this.quiet[s] = 0;
+    this.lowDone[s] = 0;
+    this.codes[s] = 1;
+    if (s === 0) {
+      this.codes0 = c;
+      this.off0 = off;
+    } else {
+      this.codes1 = c;
       this.off1 = off;
     }
   }
@@ -195,10 +258,17 @@ export class DtmfAnalysis {
     const b = this.blockSize;
     const saved = this.saved;
     const base = s * b;
-    const x = s === 0 ? this.src0 : this.src1;
     const off = s === 0 ? this.off0 : this.off1;
-    if (x === saved) return;
-    for (let i = 0; i < b; i++) saved[base + i] = x[off + i];
+    if (this.codes[s] === 1) {
+      const c = s === 0 ? this.codes0 : this.codes1;
+      const table = this.table;
+      for (let i = 0; i < b; i++) saved[base + i] = table[c[off + i]];
+      this.codes[s] = 0;
+    } else {
+      const x = s === 0 ? this.src0 : this.src1;
+      if (x === saved) return;
+      for (let i = 0; i < b; i++) saved[base + i] = x[off + i];
+    }
     if (s === 0) {
       this.src0 = saved;
       this.off0 = base;
@@ -254,8 +324,14 @@ export class DtmfAnalysis {
   /** Fills winRe/winIm 0..3: the low group over the window (running the filters where still owed). */
   lowWindow(): void {
     if (this.winLow) return;
-    if (this.lowDone[0] === 0) this.low(0);
-    if (this.lowDone[1] === 0) this.low(1);
+    if (this.lowDone[0] === 0) {
+      if (this.codes[0] === 1) this.lowCodes(0);
+      else this.low(0);
+    }
+    if (this.lowDone[1] === 0) {
+      if (this.codes[1] === 1) this.lowCodes(1);
+      else this.low(1);
+    }
     this.combine(0);
     this.winLow = true;
   }
@@ -336,6 +412,52 @@ export class DtmfAnalysis {
     this.phasor(o, 7, a7, b7);
   }
 
+  /** `high` on codewords decoded through `table` (written out again: one loop per element type keeps each monomorphic). */
+  private highCodes(x: Uint8Array, off: number, s: number, table: Int16Array): void {
+    const k = this.k;
+    const c4 = k[4];
+    const c5 = k[5];
+    const c6 = k[6];
+    const c7 = k[7];
+    let a4 = 0, a5 = 0, a6 = 0, a7 = 0; // s[n−1]
+    let b4 = 0, b5 = 0, b6 = 0, b7 = 0; // s[n−2]
+    let e = 0;
+    let sum = 0;
+    const end = off + this.blockSize;
+    let i = off;
+    for (; i + 3 < end; i += 4) {
+      const p = table[x[i]];
+      const q = table[x[i + 1]];
+      const r = table[x[i + 2]];
+      const t = table[x[i + 3]];
+      e += p * p + q * q + r * r + t * t;
+      // An int32 sum lives in an integer register, leaving the floating-point ones to the filters.
+      sum = (sum + p + q + r + t) | 0;
+      b4 = (p - b4) + c4 * a4; a4 = (q - a4) + c4 * b4; b4 = (r - b4) + c4 * a4; a4 = (t - a4) + c4 * b4;
+      b5 = (p - b5) + c5 * a5; a5 = (q - a5) + c5 * b5; b5 = (r - b5) + c5 * a5; a5 = (t - a5) + c5 * b5;
+      b6 = (p - b6) + c6 * a6; a6 = (q - a6) + c6 * b6; b6 = (r - b6) + c6 * a6; a6 = (t - a6) + c6 * b6;
+      b7 = (p - b7) + c7 * a7; a7 = (q - a7) + c7 * b7; b7 = (r - b7) + c7 * a7; a7 = (t - a7) + c7 * b7;
+    }
+    for (; i < end; i++) {
+      // Half lengths not a multiple of 4 (rates other than multiples of 800 Hz).
+      const p = table[x[i]];
+      e += p * p;
+      sum = (sum + p) | 0;
+      let t: number;
+      t = (p - b4) + c4 * a4; b4 = a4; a4 = t;
+      t = (p - b5) + c5 * a5; b5 = a5; a5 = t;
+      t = (p - b6) + c6 * a6; b6 = a6; a6 = t;
+      t = (p - b7) + c7 * a7; b7 = a7; a7 = t;
+    }
+    this.energy[s] = e;
+    this.sum[s] = sum;
+    const o = s * 8;
+    this.phasor(o, 4, a4, b4);
+    this.phasor(o, 5, a5, b5);
+    this.phasor(o, 6, a6, b6);
+    this.phasor(o, 7, a7, b7);
+  }
+
   /** The 4 low-group filters over the samples of slot s. */
   private low(s: number): void {
     const k = this.k;
@@ -361,6 +483,46 @@ export class DtmfAnalysis {
     }
     for (; i < end; i++) {
       const p = x[i];
+      let t: number;
+      t = (p - b0) + c0 * a0; b0 = a0; a0 = t;
+      t = (p - b1) + c1 * a1; b1 = a1; a1 = t;
+      t = (p - b2) + c2 * a2; b2 = a2; a2 = t;
+      t = (p - b3) + c3 * a3; b3 = a3; a3 = t;
+    }
+    const o = s * 8;
+    this.phasor(o, 0, a0, b0);
+    this.phasor(o, 1, a1, b1);
+    this.phasor(o, 2, a2, b2);
+    this.phasor(o, 3, a3, b3);
+    this.lowDone[s] = 1;
+  }
+
+  /** `low` over codewords decoded through the table. */
+  private lowCodes(s: number): void {
+    const k = this.k;
+    const c0 = k[0];
+    const c1 = k[1];
+    const c2 = k[2];
+    const c3 = k[3];
+    const x = s === 0 ? this.codes0 : this.codes1;
+    const table = this.table;
+    const off = s === 0 ? this.off0 : this.off1;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    const end = off + this.blockSize;
+    let i = off;
+    for (; i + 3 < end; i += 4) {
+      const p = table[x[i]];
+      const q = table[x[i + 1]];
+      const r = table[x[i + 2]];
+      const t = table[x[i + 3]];
+      b0 = (p - b0) + c0 * a0; a0 = (q - a0) + c0 * b0; b0 = (r - b0) + c0 * a0; a0 = (t - a0) + c0 * b0;
+      b1 = (p - b1) + c1 * a1; a1 = (q - a1) + c1 * b1; b1 = (r - b1) + c1 * a1; a1 = (t - a1) + c1 * b1;
+      b2 = (p - b2) + c2 * a2; a2 = (q - a2) + c2 * b2; b2 = (r - b2) + c2 * a2; a2 = (t - a2) + c2 * b2;
+      b3 = (p - b3) + c3 * a3; a3 = (q - a3) + c3 * b3; b3 = (r - b3) + c3 * a3; a3 = (t - a3) + c3 * b3;
+    }
+    for (; i < end; i++) {
+      const p = table[x[i]];
       let t: number;
       t = (p - b0) + c0 * a0; b0 = a0; a0 = t;
       t = (p - b1) + c1 * a1; b1 = a1; a1 = t;
