@@ -19,8 +19,9 @@ import { FaultRegistry, parseFaultArg } from '../faults/registry.ts';
 import { startRigServer, type RigServer } from '../rig/rig-server.ts';
 import { DeviceServer } from '../server/device-server.ts';
 import { PtyPair } from '../transport/pty-pair.ts';
+import { addFeedOptions, armFeed, loadFeedLanes, type FeedCliOptions } from '../chain/feed-option.ts';
 
-interface Options {
+interface Options extends FeedCliOptions {
   pty?: string;
   tcp?: string;
   profile?: string;
@@ -51,11 +52,13 @@ export function register(program: Command): void {
     .option('--fault <name=value>', 'start with a fault switched, e.g. los=on,span=1 or corrupt=0.01 (repeatable; see docs/faults.md)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--alarm-timing-ms <declare,clear>', 'span alarm persistence in ms instead of 2500,10000 (ANSI T1.231 / ITU-T G.806), for quick rigs')
     .option('--reboot-delay-ms <ms>', 'how long the simulated board stays silent while rebooting', '1000')
-    .option('--mirror <addr:port>', 'SIP edge models: also send the masked stream here (the port a recorder or the verifier listens on)')
+    .option('--mirror <addr:port>', 'SIP edge models, and TDM models with --feed: also send the masked streams here as RTP (the port a recorder or the verifier listens on)')
     .option('--json', 'print the device as one JSON line on stdout')
     .action(async (opts: Options) => {
       await runAppliance(opts);
     });
+  // TDM models: timeslots of the live board fed from files while the host drives it (docs/rigs.md).
+  addFeedOptions(program);
 }
 
 function parseTcp(spec: string): { host: string; port: number } {
@@ -76,6 +79,7 @@ async function runAppliance(opts: Options): Promise<void> {
   const timing = opts.alarmTimingMs ? parseAlarmTiming(opts.alarmTimingMs) : undefined;
 
   const board = createBoard(profile, timing ? { spans: { alarmTiming: { red: timing, blue: timing, yellow: timing } } } : {});
+  const feedLanes = await loadFeedLanes(board, opts);
   const server = new DeviceServer(board, { rebootDelayMs: delay, log });
   const line = new FaultyLine();
   const faults = new FaultRegistry({ board, server, line, rebootDelayMs: delay, log });
@@ -152,6 +156,7 @@ async function runAppliance(opts: Options): Promise<void> {
   // On a SIP edge model the board's data plane is the RTP relay, run from its SIP settings.
   const sipEdge = profile.interfaces.sip ? new SipEdge(board, { log, mirror: opts.mirror }) : undefined;
   await sipEdge?.start();
+  const feed = await armFeed(board, faults, feedLanes, opts, log);
 
   const signalled = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -161,6 +166,7 @@ async function runAppliance(opts: Options): Promise<void> {
     const sig = await Promise.race([signalled, fatal]);
     log(`${sig}: stopping`);
   } finally {
+    await feed.stop();
     stopSpans();
     await rig?.close();
     await sipEdge?.stop();
