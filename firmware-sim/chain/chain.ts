@@ -3,6 +3,8 @@
  * a pty, the daemon attached to it, the installer's configuration through the CLI, a caller playing
  * a scenario as real RTP through the board's relay on loopback, tcpdump on the mirror port, then the
  * verifier over that capture, /metrics and the Nagios check. The scenario's expectations decide.
+ * A scenario written for an E1/T1 model runs the TDM chain instead (tdm-chain.ts): the board's
+ * timeslot fed from the scenario while the daemon drives it, its masked channel mirrored as RTP.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -10,9 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderScenario } from '../scenario/render.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { DgError } from '../../src/errors.ts';
 import { playScenarioRtp, type RtpCallerResult } from './rtp-caller.ts';
 import { DTMFGUARD_BIN, DTMFGUARD_SIM_BIN, PROFILE_DIR, ProcessGroup, freeTcpPort, freeUdpPort, runToEnd, waitUntil } from './processes.ts';
-import { evaluateExpectations, type Expectation, type FoundDigit } from './expectations.ts';
+import { evaluateExpectations, type AlarmObservation, type Expectation, type FoundDigit } from './expectations.ts';
+import { scrapeSum } from './scrape.ts';
+import { runTdmChain } from './tdm-chain.ts';
+import { loadProfile } from '../../hardware-profiles/schema.ts';
 
 export interface ChainOptions {
   scenario: Scenario;
@@ -25,11 +31,15 @@ export interface ChainOptions {
   /** Progress lines for people (never a digit value). */
   say?: (line: string) => void;
   signal?: AbortSignal;
+  /** TDM chain: span alarm declare and clear times in ms (default 500, 1000: see tdm-chain.ts). */
+  alarmTimingMs?: readonly [number, number];
 }
 
 export interface ChainResult {
   ok: boolean;
   scenario: string;
+  /** Which chain ran: the SIP edge relay, or an E1/T1 board fed from the scenario (absent: SIP edge). */
+  mode?: 'sip-edge' | 'tdm';
   workDir: string;
   capture: string;
   report: string;
@@ -40,6 +50,9 @@ export interface ChainResult {
   verify: { exitCode: number | null; result: string; digits: FoundDigit[] };
   check: { exitCode: number | null; line: string };
   expectations: Expectation[];
+  /** The scenario's expected span alarms as watched on /metrics (TDM chain). */
+  alarms?: AlarmObservation[];
+  /** What fed the board; on the TDM chain: mirrored packets, SSRC = channel, holds as `inserted`. */
   caller: Omit<RtpCallerResult, 'toStreamMs'>;
   /**
    * Every byte the host side wrote during the run: the daemon's log, the CLI's output, /metrics,
@@ -52,23 +65,30 @@ function readIfThere(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-async function scrapeSum(url: string, metric: string): Promise<number> {
-  try {
-    const text = await (await fetch(url)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) sum += Number(line.split(' ').pop());
-    return sum;
-  } catch {
-    return 0;
-  }
+/** The profile file a scenario names, and whether it is a TDM model (E1/T1 spans, no SIP edge). */
+function chainKind(scenario: Scenario): { profilePath: string; tdm: boolean } {
+  const profilePath = join(PROFILE_DIR, `${scenario.profile}.json`);
+  if (!existsSync(profilePath)) throw new DgError('DG5209', `scenario ${scenario.name} is written for profile ${scenario.profile}, which is not in hardware-profiles/; use sip-edge, dual-e1 or dual-t1`);
+  const profile = loadProfile(profilePath);
+  return { profilePath, tdm: !profile.interfaces.sip && profile.interfaces.spans.length > 0 };
 }
 
 export async function runChain(opts: ChainOptions): Promise<ChainResult> {
+  const kind = chainKind(opts.scenario);
+  if (kind.tdm) {
+    const work = opts.workDir ?? mkdtempSync(join(tmpdir(), 'dtmfguard-chain-'));
+    try {
+      return await runTdmChain({ ...opts, profilePath: kind.profilePath }, work);
+    } finally {
+      if (!opts.keep && !opts.workDir) rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return runSipChain(opts);
+}
+
+async function runSipChain(opts: ChainOptions): Promise<ChainResult> {
   const say = opts.say ?? (() => undefined);
   const scenario = opts.scenario;
-  if (scenario.profile !== 'sip-edge' && !scenario.profile.startsWith('sip')) {
-    throw new Error(`the RTP chain needs a SIP edge profile; scenario ${scenario.name} is for ${scenario.profile}`);
-  }
   const work = opts.workDir ?? mkdtempSync(join(tmpdir(), 'dtmfguard-chain-'));
   const env = { DTMFGUARD_LOCK_DIR: work, DTMFGUARD_RUN_DIR: work, DTMFGUARD_AUDIT_LOG: join(work, 'audit.jsonl') };
   const pty = join(work, 'ttyDG0');
@@ -177,6 +197,7 @@ export async function runChain(opts: ChainOptions): Promise<ChainResult> {
     return {
       ok: expectations.every((e) => e.ok),
       scenario: scenario.name,
+      mode: 'sip-edge',
       workDir: work,
       capture,
       report,
