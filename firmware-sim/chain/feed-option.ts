@@ -18,6 +18,7 @@ import type { FaultRegistry } from '../faults/registry.ts';
 import { renderScenario } from '../scenario/render.ts';
 import { loadScenario } from '../scenario/schema.ts';
 import { RtpMirror } from '../tdm/rtp-mirror.ts';
+import { channelOf } from '../tdm/timeslot-map.ts';
 import { readLegs } from '../tdm/wav-legs.ts';
 import { ACTION_POLICIES, LiveFeed, type ActionPolicy, type FeedEvent, type LiveLane } from './live-feed.ts';
 
@@ -60,6 +61,8 @@ export async function loadFeedLanes(board: Board, o: FeedCliOptions): Promise<Li
     const m = /^(\d{1,2})=(.+)$/.exec(spec);
     if (!m) throw new DgError('DG5802', `--feed ${JSON.stringify(spec)}: expected TS=FILE, e.g. --feed 1=call.wav`);
     const file = m[2];
+    // The timeslot must carry a channel (E1: 1-15, 17-31); said now, not when the feed starts.
+    channelOf(board.profile, span, Number(m[1]));
     if (file.endsWith('.json')) {
       const r = renderScenario(loadScenario(file));
       lanes.push({ span, timeslot: Number(m[1]), caller: encodeG711(codec, r.caller), agent: encodeG711(codec, r.agent), actions: r.actions });
