@@ -32,9 +32,15 @@ export function answer(registry: FaultRegistry, line: string): RigResponse {
     return { ok: false, code: 'DG5906', error: 'not JSON; send one object per line, e.g. {"fault":"los","value":"on","span":1} or {"list":true}' };
   }
   const req = rigRequest.safeParse(json);
-  if (!req.success) return { ok: false, code: 'DG5906', error: 'expected {"fault":NAME,"value":VALUE[,"span":N|"channel":N]}, {"list":true} or {"spans":true[,"span":N]}' };
+  if (!req.success) return { ok: false, code: 'DG5906', error: 'expected {"fault":NAME,"value":VALUE[,"span":N|"channel":N]}, {"list":true}, {"spans":true[,"span":N]} or {"stats":true}' };
   try {
     if ('list' in req.data) return { ok: true, faults: registry.list() };
+    if ('stats' in req.data) {
+      // Board-side truth for soaks and benches: how often each command really ran (docs/protocol.md §2.3).
+      const server = registry.target.server;
+      if (!server) return { ok: false, code: 'DG5907', error: 'this simulator has no device server to report on' };
+      return { ok: true, stats: structuredClone(server.stats) };
+    }
     if ('spans' in req.data) {
       const n = registry.target.board.profile.interfaces.spans.length;
       const span = req.data.span;

@@ -61,7 +61,17 @@ export interface DeviceServerStats {
   /** Lines that arrived while the board was rebooting (it is deaf then). */
   ignoredWhileRebooting: number;
   attaches: number;
+  /** Requests executed (handler run), by command name: what a soak compares with what hosts were told. */
+  executed: Record<string, number>;
+  /**
+   * Non-idempotent request lines executed a second time (same name, seq and fields as one of the
+   * last REEXEC_MEMORY executed): a resend the repeated-line memory did not catch (§2.3). Target 0.
+   */
+  reexecuted: Record<string, number>;
 }
+
+/** How many recent non-idempotent lines are remembered to spot one executed twice; seq moves on per request, so a short memory suffices. */
+const REEXEC_MEMORY = 64;
 
 export class DeviceServer {
   readonly stats: DeviceServerStats = {
@@ -79,7 +89,10 @@ export class DeviceServer {
     eventsDropped: 0,
     ignoredWhileRebooting: 0,
     attaches: 0,
+    executed: {},
+    reexecuted: {},
   };
+  private readonly recentNonIdempotent: string[] = [];
   private stream: Duplex | null = null;
   private parser: FrameStream | null = null;
   private detachCurrent: (() => void) | null = null;
@@ -257,10 +270,21 @@ export class DeviceServer {
         after = () => this.reboot(reason);
       },
     };
+    this.countExecution(f);
     const answer = this.execute(f.name, f, ctx);
     const bytes = this.write(answer);
     if (bytes) this.last = { request: f, answer: bytes };
     if (after) (after as () => void)();
+  }
+
+  private countExecution(f: Frame): void {
+    const name = f.name;
+    this.stats.executed[name] = (this.stats.executed[name] ?? 0) + 1;
+    if (COMMANDS[name as CommandName].idempotent) return;
+    const key = `${name} ${f.seq} ${JSON.stringify(f.fields)}`;
+    if (this.recentNonIdempotent.includes(key)) this.stats.reexecuted[name] = (this.stats.reexecuted[name] ?? 0) + 1;
+    this.recentNonIdempotent.push(key);
+    if (this.recentNonIdempotent.length > REEXEC_MEMORY) this.recentNonIdempotent.shift();
   }
 
   private execute(name: CommandName, f: Frame, ctx: HandlerContext): Frame {
