@@ -56,7 +56,7 @@ export interface LiveFeedOptions {
   faultPolicy?: ActionPolicy;
   /** Longest wait at one hold before the feed goes on without the action. Default 30 s. */
   holdTimeoutMs?: number;
-  /** Idle codewords queued ahead on each direction (jitter buffer). Default 60 ms. */
+  /** Idle codewords queued ahead on each direction (jitter buffer). Default 100 ms: a timer late by less passes unnoticed. */
   leadMs?: number;
   onEvent?: (e: FeedEvent) => void;
   signal?: AbortSignal;
@@ -67,6 +67,7 @@ export type ActionView = { kind: 'secure'; on: boolean; channel: number } | { ki
 
 export type FeedEvent =
   | { feed: 'start'; lanes: Array<{ span: number; timeslot: number; channel: number }>; scenarioMs: number; offsetMs: number }
+  /** `atMs`: scenario time of the step; `streamMs`: where that moment lands in the mirrored stream. */
   | { feed: 'hold'; atMs: number; streamMs: number; action: ActionView }
   | { feed: 'resume'; atMs: number; heldMs: number; by: 'host' | 'timeout' }
   | { feed: 'applied'; atMs: number; action: ActionView }
@@ -150,7 +151,7 @@ export class LiveFeed {
     const secure = o.secure ?? 'feeder';
     const faultPolicy = o.faultPolicy ?? 'feeder';
     const holdTimeout = o.holdTimeoutMs ?? 30_000;
-    const leadMs = o.leadMs ?? 60;
+    const leadMs = o.leadMs ?? 100;
     const step = STEP_MS * FRAMES_PER_MS;
     const idle = this.board.channels.codec === 'alaw' ? 0xd5 : 0xff;
     const silence = new Uint8Array(step).fill(idle);
@@ -219,7 +220,7 @@ export class LiveFeed {
               continue;
             }
             if (this.done(a, l.ch, l.src.span)) continue;
-            emit({ feed: 'hold', atMs: ms, streamMs: fedSteps * STEP_MS, action: view });
+            emit({ feed: 'hold', atMs: ms, streamMs: fedSteps * STEP_MS + offsetMs, action: view });
             const before = fedSteps;
             const until = performance.now() + holdTimeout;
             while (!this.done(a, l.ch, l.src.span) && performance.now() < until && !o.signal?.aborted) await feedStep(null);
