@@ -336,6 +336,15 @@ export class DtmfAnalysis {
     this.winLow = true;
   }
 
+  /** Makes sure the low group of the last half is computed (its bins in re/im at slot·8 + 0..3). */
+  lowLast(): void {
+    const s = (this.halves - 1) & 1;
+    if (this.lowDone[s] === 0) {
+      if (this.codes[s] === 1) this.lowCodes(s);
+      else this.low(s);
+    }
+  }
+
   /**
    * X_window = X_first + e^(−jωB)·X_second for 4 frequencies from f0; in y values (y = P·X with
    * the same P for both halves) it reads y_window = y_first + e^(−jωB)·y_second.
