@@ -52,6 +52,11 @@ export interface ChainResult {
   expectations: Expectation[];
   /** The scenario's expected span alarms as watched on /metrics (TDM chain). */
   alarms?: AlarmObservation[];
+  /**
+   * TDM chain: where the call sits in the mirrored stream: both leads (`offsetMs`), the holds for
+   * the host and the rig, and the idle the line inserted by itself (live-feed.ts).
+   */
+  feed?: { offsetMs: number; streamMs: number; holds: Array<{ atScenarioMs: number; ms: number }>; gaps: Array<{ atScenarioMs: number; ms: number }> };
   /** What fed the board; on the TDM chain: mirrored packets, SSRC = channel, holds as `inserted`. */
   caller: Omit<RtpCallerResult, 'toStreamMs'>;
   /**

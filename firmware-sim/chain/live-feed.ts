@@ -71,7 +71,7 @@ export type FeedEvent =
   | { feed: 'hold'; atMs: number; streamMs: number; action: ActionView }
   | { feed: 'resume'; atMs: number; heldMs: number; by: 'host' | 'timeout' }
   | { feed: 'applied'; atMs: number; action: ActionView }
-  | { feed: 'done'; scenarioMs: number; streamMs: number; offsetMs: number; holds: Array<{ atScenarioMs: number; ms: number }>; mirrored: number; aborted: boolean };
+  | { feed: 'done'; scenarioMs: number; streamMs: number; offsetMs: number; holds: Array<{ atScenarioMs: number; ms: number }>; gaps: Array<{ atScenarioMs: number; ms: number }>; mirrored: number; aborted: boolean };
 
 export interface LiveFeedResult {
   scenarioMs: number;
@@ -80,6 +80,11 @@ export interface LiveFeedResult {
   /** Where scenario time 0 sits in the mirrored stream (both leads). */
   offsetMs: number;
   holds: Array<{ atScenarioMs: number; ms: number }>;
+  /**
+   * Idle the line inserted on its own (a queue ran dry because a step came later than the lead;
+   * negative: frames a slip dropped), where it shifted the call in the stream, to within a lead.
+   */
+  gaps: Array<{ atScenarioMs: number; ms: number }>;
   aborted: boolean;
 }
 
@@ -180,12 +185,25 @@ export class LiveFeed {
     const offsetMs = 2 * leadMs;
     emit({ feed: 'start', lanes: lanes.map((l) => ({ span: l.src.span, timeslot: l.src.timeslot, channel: l.ch })), scenarioMs, offsetMs });
     const holds: Array<{ atScenarioMs: number; ms: number }> = [];
+    const gaps: Array<{ atScenarioMs: number; ms: number }> = [];
     let fedSteps = 0; // steps fed, holds included: the stream's length
+    // Codeword accounting on the first lane, per direction: what went into a transmit queue (lead
+    // included), what came out at the other end, what still waits. Out minus (in minus waiting) is
+    // the idle that direction added by itself when its queue ran dry (minus what it lost, e.g.
+    // during LOS, which keeps the stream's timing): the call's shift in the stream beyond the leads.
+    // Idle added toward the board lands after everything fed so far; idle added on the way back
+    // lands after what the board has processed, i.e. minus what still waits at the far end.
+    const first = lanes[0];
+    const ts = first.src.timeslot;
+    const waiting = (f: { length: number } | undefined) => f?.length ?? 0;
+    const dir = { in: { entered: lead.length, out: 0, shift: 0 }, back: { entered: lead.length, out: 0, shift: 0 } };
+    let shiftCw = 0;
     const t0 = performance.now();
     let aborted = false;
 
     const feedStep = async (pos: number | null) => {
       for (const l of lanes) l.span.farEnd.transmit(l.src.timeslot, pos === null ? silence : chunk(l.src.caller, pos, step, idle));
+      dir.in.entered += step;
       board.syncSpans();
       for (const l of lanes) {
         const rx = l.span.receive(l.src.timeslot);
@@ -193,13 +211,30 @@ export class LiveFeed {
         if (pos !== null) l.agentPos += rx.length;
         const out = board.channels.process(l.ch, rx, agentIn);
         l.span.transmit(l.src.timeslot, out.caller);
-        o.mirror?.write(l.ch, l.span.farEnd.receive(l.src.timeslot));
+        const back = l.span.farEnd.receive(l.src.timeslot);
+        if (l === first) {
+          dir.in.out += rx.length;
+          dir.back.entered += out.caller.length;
+          dir.back.out += back.length;
+        }
+        o.mirror?.write(l.ch, back);
       }
+      if (pos !== null) lastPos = pos;
+      const fedEndMs = (lastPos + step) / FRAMES_PER_MS;
+      const farWaiting = waiting(first.span.far.txFifo(ts));
+      const inShift = dir.in.out - (dir.in.entered - farWaiting - waiting(first.span.near.rxFifo(ts)));
+      const backShift = dir.back.out - (dir.back.entered - waiting(first.span.near.txFifo(ts)) - waiting(first.span.far.rxFifo(ts)));
+      if (inShift !== dir.in.shift) gaps.push({ atScenarioMs: fedEndMs, ms: (inShift - dir.in.shift) / FRAMES_PER_MS });
+      if (backShift !== dir.back.shift) gaps.push({ atScenarioMs: Math.max(0, fedEndMs - farWaiting / FRAMES_PER_MS), ms: (backShift - dir.back.shift) / FRAMES_PER_MS });
+      dir.in.shift = inShift;
+      dir.back.shift = backShift;
+      shiftCw = inShift + backShift;
       fedSteps++;
       const due = t0 + fedSteps * STEP_MS - performance.now();
       await new Promise((r) => setTimeout(r, Math.max(0, due)));
     };
 
+    let lastPos = 0;
     const total = inputLen + (DRAIN_MS + offsetMs) * FRAMES_PER_MS;
     try {
       for (let pos = 0; pos < total; pos += step) {
@@ -231,6 +266,10 @@ export class LiveFeed {
         }
         await feedStep(pos);
       }
+      // Idle the line inserted delayed the call by as much: drain that too, once (new gaps while
+      // draining only delay idle).
+      const late = Math.ceil(shiftCw / FRAMES_PER_MS / STEP_MS);
+      for (let i = 0; i < late && !o.signal?.aborted; i++) await feedStep(null);
       // Whole 20 ms RTP packets: the mirror sends a packet only once it is full.
       if (fedSteps % 2 === 1) await feedStep(null);
     } finally {
@@ -239,7 +278,7 @@ export class LiveFeed {
         l.span.farEnd.closeChannel(l.src.timeslot);
       }
     }
-    const result = { scenarioMs, streamMs: fedSteps * STEP_MS, offsetMs, holds, aborted };
+    const result = { scenarioMs, streamMs: fedSteps * STEP_MS, offsetMs, holds, gaps, aborted };
     emit({ feed: 'done', ...result, mirrored: o.mirror?.sent ?? 0 });
     return result;
   }

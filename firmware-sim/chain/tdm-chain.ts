@@ -214,7 +214,11 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     transcript.push(group.find('daemon')?.output() ?? '', readIfThere(join(work, 'audit.jsonl')), readIfThere(report));
     const start = events.find((e): e is Extract<FeedEvent, { feed: 'start' }> => e.feed === 'start');
     const channel = start?.lanes[0]?.channel ?? 1;
-    const toStreamMs = (ms: number) => ms + fed.offsetMs + fed.holds.filter((h) => h.atScenarioMs <= ms).reduce((n, h) => n + h.ms, 0);
+    // Scenario time to stream time: the leads, then every hold and every gap the line made before it.
+    const shifts = [...fed.holds, ...(fed.gaps ?? [])];
+    const toStreamMs = (ms: number) => ms + fed.offsetMs + shifts.filter((h) => h.atScenarioMs <= ms).reduce((n, h) => n + h.ms, 0);
+    const gapMs = (fed.gaps ?? []).reduce((n, g) => n + g.ms, 0);
+    if (gapMs !== 0) stamp(`the line inserted ${gapMs} ms of idle by itself (late steps on a busy machine), accounted for`);
     const checkLine = { exitCode: check.status, line: check.stdout.trim() };
     const expectations = evaluateExpectations(scenario, rendered, { toStreamMs }, digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking), alarms, checkAfter: checkLine });
     return {
@@ -232,6 +236,7 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
       check: checkLine,
       expectations,
       alarms,
+      feed: { offsetMs: fed.offsetMs, streamMs: fed.streamMs, holds: fed.holds, gaps: fed.gaps ?? [] },
       // What fed the board: the mirror's packets (SSRC = channel), the holds inserted as idle.
       caller: { audioPackets: fed.mirrored, eventPackets: 0, ssrc: channel, durationMs: fed.streamMs, refused: 0, inserted: fed.holds },
       hostOutput: transcript.join('\n'),

@@ -124,4 +124,34 @@ describe('LiveFeed stream', () => {
     // Where the chain expects it: scenario time + offsetMs, and the masker's lookahead delay.
     expect(at / 8).toBeCloseTo(300 + r.offsetMs + LOOKAHEAD_MS, 0);
   });
+
+  it('accounts for idle the line inserts when the event loop stalls longer than the lead', async () => {
+    const { b, faults } = board();
+    const rx: Socket = createSocket('udp4');
+    const packets: Buffer[] = [];
+    rx.on('message', (m) => packets.push(m));
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => rx.close(() => r())));
+    const mirror = await RtpMirror.open(`127.0.0.1:${rx.address().port}`, 'alaw');
+    const tone = new Int16Array(800).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
+    const toneCodes = encodeG711('alaw', tone);
+    const caller = new Uint8Array(700 * 8).fill(A_LAW_IDLE);
+    caller.set(toneCodes, 400 * 8);
+    const feed = new LiveFeed(b, { faults, mirror });
+    const running = feed.run([{ span: 1, timeslot: 1, caller }]);
+    // A 300 ms stall (garbage collection, a busy CI machine), 100 ms into the call: longer than the lead.
+    setTimeout(() => {
+      const end = performance.now() + 300;
+      while (performance.now() < end);
+    }, 100);
+    const r = await running;
+    await mirror.close();
+    await new Promise((res) => setTimeout(res, 50));
+    const shifted = r.gaps.filter((g) => g.atScenarioMs <= 400).reduce((n, g) => n + g.ms, 0);
+    expect(shifted).toBeGreaterThan(100);
+    const stream = Buffer.concat(packets.map((p) => p.subarray(12)));
+    const at = stream.indexOf(Buffer.from(toneCodes));
+    expect(at).toBeGreaterThan(0);
+    expect(at / 8).toBeCloseTo(400 + r.offsetMs + LOOKAHEAD_MS + shifted, 0);
+  });
 });
