@@ -255,7 +255,7 @@ export class LiveFeed {
               continue;
             }
             if (this.done(a, l.ch, l.src.span)) continue;
-            emit({ feed: 'hold', atMs: ms, streamMs: fedSteps * STEP_MS + offsetMs, action: view });
+            emit({ feed: 'hold', atMs: ms, streamMs: fedSteps * STEP_MS + offsetMs + shiftCw / FRAMES_PER_MS, action: view });
             const before = fedSteps;
             const until = performance.now() + holdTimeout;
             while (!this.done(a, l.ch, l.src.span) && performance.now() < until && !o.signal?.aborted) await feedStep(null);
