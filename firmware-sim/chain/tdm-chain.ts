@@ -17,6 +17,7 @@
  * of 2.5 s / 10 s) so a call of a few seconds sees an alarm raised and cleared.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { renderScenario } from '../scenario/render.ts';
 import type { ActionView, FeedEvent } from './live-feed.ts';
@@ -84,6 +85,12 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
   const rendered = renderScenario(scenario);
   const alarms: AlarmObservation[] = scenario.expect.alarms.map((a) => ({ name: a.name, span: a.span, raised: false, cleared: false }));
   let watcher: NodeJS.Timeout | undefined;
+  // The recorder: something listens on the mirror port, as on a real site. Without a listener the
+  // kernel answers ICMP port unreachable, and the board's connected mirror socket then fails sends.
+  const recorder = createSocket('udp4');
+  let recorded = 0;
+  recorder.on('message', () => recorded++);
+  await new Promise<void>((r) => recorder.bind(mirror, '127.0.0.1', () => r()));
   try {
     stamp(`simulated appliance (${scenario.profile}) on ${pty}, span 1 timeslot ${TIMESLOT} fed from the scenario`);
     const sim = group.node('simulator', DTMFGUARD_SIM_BIN, [
@@ -180,7 +187,7 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     sim.child.kill('SIGUSR2');
     const fed = await done;
     await acting;
-    stamp(`call done: ${fed.streamMs} ms streamed (${fed.holds.reduce((n, h) => n + h.ms, 0)} ms of it held for the host and the rig), ${fed.mirrored} RTP packets mirrored`);
+    stamp(`call done: ${fed.streamMs} ms streamed (${fed.holds.reduce((n, h) => n + h.ms, 0)} ms of it held for the host and the rig), ${fed.mirrored} RTP packets mirrored, ${recorded} reached the recorder port`);
 
     if (alarms.length > 0) {
       await waitUntil('the alarms to clear', () => alarms.every((a) => !a.raised || a.cleared), clearMs + 10_000).catch(() => undefined);
@@ -243,6 +250,7 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     };
   } finally {
     if (watcher) clearInterval(watcher);
+    recorder.close();
     await group.stopAll();
   }
 }
