@@ -179,7 +179,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
     file: name,
     kind: summary.format,
     format: `${summary.format}, ${streams.length} RTP stream(s)`,
-    ...(reports.length > 0 ? { durationMs: last - first } : {}),
+    ...(reports.length > 0 ? { durationMs: Math.round((last - first) * 1000) / 1000 } : {}),
     ...(summary.partial ? { truncated: true } : {}),
     warnings,
     digits,
@@ -209,7 +209,8 @@ function toSummary(r: StreamReport, st: StreamState | undefined): StreamSummary 
     malformedEvents: r.malformedEvents,
     firstAt: new Date(r.firstMs).toISOString(),
     lastAt: new Date(r.lastMs).toISOString(),
-    spanMs: r.lastMs - r.firstMs,
+    // Microseconds are plenty; a long float tail reads as a digit run to a card-data scan.
+    spanMs: Math.round((r.lastMs - r.firstMs) * 1000) / 1000,
   };
 }
 
