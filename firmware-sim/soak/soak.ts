@@ -223,7 +223,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           await edgeTurns.run(async () => {
             await waitUntil('the SIP edge link', () => edge.ready() || !running(), 120_000).catch(() => undefined);
             if (!running()) return;
-            await sleep(book.doubtfulFor(Date.now()));
+            await sleep(book.doubtfulFor(Date.now()), stop.signal);
             const ch = book.next(Date.now());
             if (ch > PAYMENT_CHANNELS) throw new Error(`payment calls would need channel ${ch}, above the ${PAYMENT_CHANNELS} kept for them`);
             if (!(await secure(true, ch))) {
@@ -241,7 +241,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             payments.digitsKeyed += scene.keyed.length;
             payments.done++;
             // Let the relay's lookahead drain before secure mode ends, so the tail is masked too.
-            await sleep(300);
+            await sleep(300, stop.signal);
             if (!(await secure(false, ch))) payments.secureOffFailed++;
           });
           await sleep(PAYMENT_GAP_MS, stop.signal);
@@ -259,7 +259,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
               if (k % 2 === 0) {
                 if (await a.fault('silence', 'on')) {
                   faults[`${a.name}: link cut`] = (faults[`${a.name}: link cut`] ?? 0) + 1;
-                  await sleep(CUT_MS);
+                  await sleep(CUT_MS, stop.signal);
                 }
                 await a.fault('silence', 'off');
               } else if (await a.fault('reboot', 'on')) {
@@ -268,7 +268,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
                 if (a === edge) book.forgetAll();
               }
               // The next payment waits for the link to be ready again.
-              await sleep(1500);
+              await sleep(1500, stop.signal);
             };
             await (a === edge ? edgeTurns : e1Turns).run(act);
             await sleep(FAULT_EVERY_MS, stop.signal);
@@ -289,11 +289,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             await waitUntil('the E1 link', () => e1.ready() || !running(), 120_000).catch(() => undefined);
             if (!running() || !(await e1.fault(fault, 'on', span))) return;
             alarmsInjected.push({ fault, span, at: Date.now() });
-            await sleep(ALARM_ON_MS);
+            await sleep(ALARM_ON_MS, stop.signal);
             // Switch off whatever happens, so the alarm can clear before the end.
             for (let i = 0; i < 5 && !(await e1.fault(fault, 'off', span)); i++) await sleep(500);
             // Clearing takes 2 s (--alarm-timing-ms) plus a poll that gets through: keep the link up meanwhile.
-            await sleep(8000);
+            await sleep(8000, stop.signal);
           });
           await sleep(ALARM_EVERY_MS - ALARM_ON_MS, stop.signal);
         }
@@ -357,6 +357,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     );
 
     await Promise.all(tasks);
+    // Ctrl-C: no verdict on a cut-short run; the finally below stops everything and cleans up.
+    if (stop.signal.aborted) throw new Error('interrupted before the end; nothing judged');
     stamp('load stopped; letting alarms clear and links settle');
     for (const a of appliances) {
       await a.fault('silence', 'off');
