@@ -20,6 +20,8 @@ export interface CommandTally {
   noAnswer: number;
   /** Failures by DG code (or exit status). */
   codes: Record<string, number>;
+  /** What the first few failures without a DG code printed. */
+  unexplained?: string[];
 }
 
 export interface JudgeInput {
@@ -201,6 +203,7 @@ export function formatSoakText(r: SoakReport): string {
   for (const [k, t] of Object.entries(r.commands.byCommand).sort()) {
     const codes = Object.entries(t.codes).map(([c, n]) => `${c}×${n}`).join(' ');
     L.push(`  ${k.padEnd(36)} ${String(t.sent).padStart(5)} sent ${String(t.ok).padStart(5)} ok ${String(t.failed).padStart(4)} failed${codes ? ` (${codes})` : ''}`);
+    for (const u of t.unexplained ?? []) L.push(`      without a DG code: ${u}`);
   }
   for (const [name, b] of Object.entries(r.board)) {
     L.push(`board ${name}: executed ${Object.entries(b.executed).map(([c, n]) => `${c} ${n}`).join(', ')}; ${b.repeatsAnsweredFromMemory} repeats answered from memory, ${b.naksSent} NAKs`);

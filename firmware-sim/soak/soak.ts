@@ -172,6 +172,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       t.failed++;
       const code = /DG\d{4}/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
       t.codes[code] = (t.codes[code] ?? 0) + 1;
+      // A failure without a DG code is not a documented error: keep what it said (the CLI's own
+      // output; these commands carry no card data).
+      if (!code.startsWith('DG') && (t.unexplained ??= []).length < 3) t.unexplained.push(r.stderr.trim().split('\n').slice(0, 4).join(' | ').slice(0, 400));
     }
     return r;
   };
