@@ -22,7 +22,11 @@ describe('scenario files', () => {
     const r = renderScenario(loadScenario(join(DIR, 'card-payment.json')));
     const secureKeys = r.keyed.filter((k) => k.secure);
     expect(secureKeys).toHaveLength(16 + 4 + 3);
-    expect(r.keyed.filter((k) => !k.secure).map((k) => k.key)).toEqual(['2']);
+    expect(r.keyed.filter((k) => !k.secure)).toEqual([]);
+    // The IVR scenario keys a menu choice before secure mode: it must pass unmasked.
+    const ivr = renderScenario(loadScenario(join(DIR, 'e1-ivr-with-alarm.json')));
+    expect(ivr.keyed.filter((k) => !k.secure).map((k) => k.key)).toEqual(['3']);
+    expect(ivr.actions.filter((a) => a.kind === 'fault').map((a) => a.kind === 'fault' && `${a.name} ${a.value}`)).toEqual(['los on', 'los off']);
     expect(r.actions.map((a) => a.kind === 'secure' && a.on)).toEqual([true, false]);
     // The caller leg, as rendered, holds the keyed digits where the timeline says (our detector finds them).
     const found = detectDigits(r.caller);
