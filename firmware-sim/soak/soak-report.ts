@@ -38,7 +38,7 @@ export interface JudgeInput {
   board: Record<string, { start?: DeviceServerStats; end?: DeviceServerStats }>;
   figures: Record<string, { start?: ProcessFigures; end?: ProcessFigures }>;
   maskedDigits: number;
-  verify: { ok: boolean; exitCode: number | null; digits: number; masks: number; leaks: number };
+  verify: { ok: boolean; exitCode: number | null; digits: number; masks: number; leaks: number; leakAt?: Array<{ source?: string; startMs?: number; endMs?: number }> };
   parsers: Record<string, ParserTally>;
   daemonsAlive: Array<{ name: string; alive: boolean }>;
   workDir?: string;
@@ -59,7 +59,7 @@ export interface SoakReport {
   commands: { sent: number; ok: number; failed: number; noAnswer: number; lost: number; appliedTwice: number; byCommand: Record<string, CommandTally> };
   board: Record<string, { executed: Record<string, number>; repeatsAnsweredFromMemory: number; naksSent: number; reexecuted: Record<string, number> }>;
   payments: JudgeInput['payments'];
-  digits: { maskedReportedByDaemon: number; foundOnMirror: number; maskTones: number; leaks: number };
+  digits: { maskedReportedByDaemon: number; foundOnMirror: number; maskTones: number; leaks: number; leakAt: Array<{ source?: string; startMs?: number; endMs?: number }> };
   faults: Record<string, number>;
   alarms: { injected: number; raised: number; cleared: number; missed: string[]; notCleared: string[] };
   recoveries: Record<string, { count: number; medianMs: number | null; maxMs: number | null }>;
@@ -185,7 +185,7 @@ export function judge(i: JudgeInput): SoakReport {
     commands: { sent: sum((t) => t.sent), ok: sum((t) => t.ok), failed: sum((t) => t.failed), noAnswer: sum((t) => t.noAnswer), lost, appliedTwice: twice, byCommand: i.commands },
     board,
     payments: i.payments,
-    digits: { maskedReportedByDaemon: i.maskedDigits, foundOnMirror: i.verify.digits, maskTones: i.verify.masks, leaks },
+    digits: { maskedReportedByDaemon: i.maskedDigits, foundOnMirror: i.verify.digits, maskTones: i.verify.masks, leaks, leakAt: i.verify.leakAt ?? [] },
     faults: i.faults,
     alarms: { injected: i.alarmsInjected.length, raised: raised.length, cleared: cleared.length, missed, notCleared },
     recoveries: recov,
@@ -209,6 +209,7 @@ export function formatSoakText(r: SoakReport): string {
     L.push(`board ${name}: executed ${Object.entries(b.executed).map(([c, n]) => `${c} ${n}`).join(', ')}; ${b.repeatsAnsweredFromMemory} repeats answered from memory, ${b.naksSent} NAKs`);
   }
   L.push(`payments: ${r.payments.done} made, ${r.payments.skipped} skipped, ${r.payments.digitsKeyed} digits keyed; daemon counted ${r.digits.maskedReportedByDaemon} masked; mirror: ${r.digits.foundOnMirror} digits, ${r.digits.maskTones} mask tones, ${r.digits.leaks} leaks`);
+  for (const l of r.digits.leakAt) L.push(`  leak (value withheld): ${l.source ?? '?'} at ${l.startMs ?? '?'}–${l.endMs ?? '?'} ms of its stream`);
   L.push(`faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
   L.push(`alarms: ${r.alarms.injected} injected, ${r.alarms.raised} raised and ${r.alarms.cleared} cleared in the daemons' logs${r.alarms.missed.length ? `; missed ${r.alarms.missed.join(' ')}` : ''}${r.alarms.notCleared.length ? `; not cleared ${r.alarms.notCleared.join(' ')}` : ''}`);
   for (const [name, x] of Object.entries(r.recoveries)) L.push(`recoveries ${name}: ${x.count}, median ${x.medianMs ?? '-'} ms, max ${x.maxMs ?? '-'} ms`);

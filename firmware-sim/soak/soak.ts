@@ -193,6 +193,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   // down would be seen late or not at all, and the soak checks each one.
   const e1Turns = new Turns();
   const tasks: Promise<unknown>[] = [];
+  let keepForLeak = false;
   try {
     stamp(`work folder ${work}; starting two appliances (serial corruption ${corrupt} per byte on both)`);
     await edge.start();
@@ -384,14 +385,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await dump.exited;
     const maskedDigits = sumMetric(await edge.metrics(), 'dtmfguard_masked_digits_total');
     const v = await runToEnd(DTMFGUARD_BIN, ['verify', capture, '--mask-tone', MASK_TONE, '--json'], {}, 300_000);
-    let found: Array<{ digit: string; source?: string }> = [];
+    let found: Array<{ digit: string; source?: string; startMs?: number; endMs?: number }> = [];
     let verifyOk = false;
     try {
-      found = (JSON.parse(v.stdout) as { files: Array<{ digits: Array<{ digit: string; source?: string }> }> }).files.flatMap((f) => f.digits);
+      found = (JSON.parse(v.stdout) as { files: Array<{ digits: typeof found }> }).files.flatMap((f) => f.digits);
       verifyOk = true;
     } catch {
       stamp(`verify could not read the capture: ${v.stderr.trim()}`);
     }
+    keepForLeak = found.some((d) => d.digit !== MASK_TONE);
     const daemonsAlive = appliances.map((a) => ({ name: a.name, alive: a.daemon?.child.exitCode === null && a.daemon?.child.signalCode === null }));
     return judge({
       minutes: opts.minutes,
@@ -407,10 +409,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       board: Object.fromEntries(appliances.map((a) => [a.name, { start: boardStart[a.name], end: boardEnd[a.name] }])),
       figures: Object.fromEntries(appliances.map((a) => [a.name, { start: figuresStart[a.name], end: figuresEnd[a.name] }])),
       maskedDigits,
-      verify: { ok: verifyOk, exitCode: v.status, digits: found.length, masks: found.filter((d) => d.digit === MASK_TONE).length, leaks: found.filter((d) => d.digit !== MASK_TONE).length },
+      verify: {
+        ok: verifyOk,
+        exitCode: v.status,
+        digits: found.length,
+        masks: found.filter((d) => d.digit === MASK_TONE).length,
+        leaks: found.filter((d) => d.digit !== MASK_TONE).length,
+        // Where a leak is, never what it was: a leaked digit is card data.
+        leakAt: found.filter((d) => d.digit !== MASK_TONE).slice(0, 20).map((d) => ({ source: d.source, startMs: d.startMs, endMs: d.endMs })),
+      },
       parsers: { ...parsers, 'control socket (daemon)': controlTally },
       daemonsAlive,
-      workDir: opts.keep ? work : undefined,
+      workDir: opts.keep || keepForLeak ? work : undefined,
     });
   } finally {
     stop.abort();
@@ -418,6 +428,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await Promise.allSettled(tasks);
     agent.close();
     await group.stopAll();
-    if (!opts.keep) rmSync(work, { recursive: true, force: true });
+    // A leak keeps the folder (capture, daemon logs) for the investigation; the report names it.
+    if (!opts.keep && !keepForLeak) rmSync(work, { recursive: true, force: true });
+    else if (keepForLeak) say(`work folder kept for the leak investigation: ${work}`);
   }
 }
