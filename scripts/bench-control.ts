@@ -26,6 +26,7 @@ import { SerialPort } from 'serialport';
 import { ApplianceClient, type ApplianceEvent } from '../src/appliance/client.ts';
 import { CommandError } from '../src/appliance/driver-errors.ts';
 import type { DriverOptions } from '../src/appliance/options.ts';
+import { mulberry32 as prng } from '../src/prng.ts';
 
 const BAUD = 115_200;
 /** 8N1: ten bit times per byte. */
@@ -33,17 +34,6 @@ const bytesPerMs = (baud: number) => baud / 10 / 1000;
 
 // ------------------------------------------------------------------------------- device side
 
-/** A small deterministic PRNG (mulberry32) so a corrupted run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runDevice(path: string, baud: number, corrupt: number, seed: number): Promise<void> {
   const { Board } = await import('../firmware-sim/board/board.ts');

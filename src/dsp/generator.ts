@@ -5,6 +5,7 @@
  */
 import { type DtmfKey, keyTones } from './dtmf-keys.ts';
 import { dbm0ToPeak, dbm0ToRms } from './levels.ts';
+import { mulberry32 } from '../prng.ts';
 
 export interface ToneSpec {
   key: DtmfKey;
@@ -56,17 +57,6 @@ export function sine(freqHz: number, ms: number, peak: number, sampleRate = 8000
   return out;
 }
 
-/** Mulberry32: a small, fast, seedable PRNG so noise in tests is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** White Gaussian noise over the full band (0 to fs/2) with the given total power in dBm0. */
 export function whiteNoise(ms: number, rmsDbm0: number, seed: number, sampleRate = 8000): Float64Array {

@@ -6,17 +6,8 @@
  * but steadier in pitch and formants than real speech, so harder on a tone analysis.
  */
 import { dbm0ToRms } from './levels.ts';
+import { mulberry32 } from '../prng.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Gain at frequency f of a formant resonance (centre fc, bandwidth bw) as a cascade formant

@@ -14,6 +14,7 @@ import { dtmfTone } from '../../../src/dsp/generator.ts';
 import type { Verdict } from '../../../src/verify/verdict.ts';
 import { buildCapture } from '../../unit/verify/capture-fixture.ts';
 import { dtmfguard } from './cli.ts';
+import { mulberry32 as prng } from '../../../src/prng.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -21,16 +22,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Deterministic PRNG (mulberry32) so the corpus is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('verify command robustness', () => {
   it('a corpus of 63 damaged captures: every file a DG6xxx "not verified" or a partial verdict, no crash, one run', async () => {
