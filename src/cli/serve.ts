@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { resolveOptions } from '../appliance/options.ts';
 import { DgError } from '../errors.ts';
 import { Daemon } from '../service/daemon.ts';
 import { DEFAULT_HTTP_ADDRESS } from '../service/http-server.ts';
@@ -23,6 +24,8 @@ export function register(program: Command): void {
     .option('--socket <path>', 'control socket path (default /run/dtmfguard/<port>.sock, or under $DTMFGUARD_RUN_DIR)')
     .option('--socket-group <group>', 'group owning the control socket (mode 0660): its members may configure the appliance')
     .option('--audit-log <path>', 'audit log (default /var/log/dtmfguard/<port>.audit.jsonl, or $DTMFGUARD_AUDIT_LOG)')
+    .option('--max-attempts <n>', 'tries per command on a noisy line, the first included (driver default 3)', (v) => Number(v))
+    .option('--response-timeout-ms <ms>', 'how long to wait for each answer (driver default 1000)', (v) => Number(v))
     .option('--poll-ms <ms>', 'how often to read health, spans and secure channels', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 100 || n > 3_600_000) throw new DgError('DG4207', `--poll-ms ${v}: use 100 to 3600000`);
@@ -30,8 +33,10 @@ export function register(program: Command): void {
     });
   addPortOption(cmd)
     .addHelpText('after', '\nExample:\n  dtmfguard serve --port /dev/ttyUSB0 --http 127.0.0.1:9817 --socket-group dtmfguard\n\nStops cleanly on SIGTERM or SIGINT (port lock and socket removed).')
-    .action(async (opts: { port?: string; http: string; socket?: string; socketGroup?: string; auditLog?: string; pollMs?: number }) => {
+    .action(async (opts: { port?: string; http: string; socket?: string; socketGroup?: string; auditLog?: string; pollMs?: number; maxAttempts?: number; responseTimeoutMs?: number }) => {
       const port = resolvePort(opts);
+      // Range-checked by the driver (DG1209, exit 2) before anything is opened.
+      const driver = resolveOptions({ maxAttempts: opts.maxAttempts, responseTimeoutMs: opts.responseTimeoutMs });
       const daemon = new Daemon({
         port,
         http: opts.http,
@@ -39,6 +44,7 @@ export function register(program: Command): void {
         socketGid: opts.socketGroup ? groupId(opts.socketGroup) : undefined,
         auditLogPath: opts.auditLog,
         pollIntervalMs: opts.pollMs,
+        driver: { driver: { maxAttempts: driver.maxAttempts, responseTimeoutMs: driver.responseTimeoutMs } },
       });
       await daemon.start();
       await new Promise<void>((resolve) => {

@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   sim = await startSim(pty, 'sip-edge');
   http = `127.0.0.1:${await freePort()}`;
-  daemon = spawn(process.execPath, [DTMFGUARD, 'serve', '--port', pty, '--http', http, '--poll-ms', '300'], { env: { ...process.env, ...env } });
+  daemon = spawn(process.execPath, [DTMFGUARD, 'serve', '--port', pty, '--http', http, '--poll-ms', '300', '--max-attempts', '5', '--response-timeout-ms', '800'], { env: { ...process.env, ...env } });
   daemonExit = new Promise((r) => daemon.on('exit', (code) => r(code)));
   daemon.stdout!.on('data', (d) => (daemonOut += d));
   daemon.stderr!.on('data', (d) => (daemonOut += d));
@@ -72,6 +72,11 @@ describe('CLI through the daemon', () => {
   it('audit entries record the CLI user as seen by the daemon', async () => {
     const audit = JSON.parse((await run(DTMFGUARD, ['audit', 'show', '--json', '--port', pty], env)).stdout);
     expect(audit.find((e: { action: string }) => e.action === 'secure.set')).toMatchObject({ origin: expect.stringMatching(/^cli:pid \d+$/), result: 'ok' });
+  });
+
+  it('refuses driver options out of range before opening anything', async () => {
+    const r = await run(DTMFGUARD, ['serve', '--port', join(dir, 'other'), '--max-attempts', '0'], env);
+    expect([r.status, r.stderr]).toEqual([2, 'DG1209: driver option maxAttempts=0 out of range: use an integer from 1 to 20\n']);
   });
 
   it('SIGTERM stops the daemon cleanly: exit 0, no lock, no socket', async () => {
