@@ -6,7 +6,7 @@
  * A scenario written for an E1/T1 model runs the TDM chain instead (tdm-chain.ts): the board's
  * timeslot fed from the scenario while the daemon drives it, its masked channel mirrored as RTP.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { playScenarioRtp, type RtpCallerResult } from './rtp-caller.ts';
 import { DTMFGUARD_BIN, DTMFGUARD_SIM_BIN, PROFILE_DIR, ProcessGroup, freeTcpPort, freeUdpPort, runToEnd, waitUntil } from './processes.ts';
 import { evaluateExpectations, type AlarmObservation, type Expectation, type FoundDigit } from './expectations.ts';
 import { scrapeSum } from './scrape.ts';
+import { HostTranscript, verifyAndCheck } from './host-finish.ts';
 import { runTdmChain } from './tdm-chain.ts';
 import { loadProfile } from '../../hardware-profiles/schema.ts';
 
@@ -66,10 +67,6 @@ export interface ChainResult {
   hostOutput: string;
 }
 
-function readIfThere(path: string): string {
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
-
 /** The profile file a scenario names, and whether it is a TDM model (E1/T1 spans, no SIP edge). */
 function chainKind(scenario: Scenario): { profilePath: string; tdm: boolean } {
   const profilePath = join(PROFILE_DIR, `${scenario.profile}.json`);
@@ -103,12 +100,8 @@ async function runSipChain(opts: ChainOptions): Promise<ChainResult> {
   const [listen, forward, mirror, http] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort(), await freeTcpPort()];
   const metricsUrl = `http://127.0.0.1:${http}/metrics`;
   const group = new ProcessGroup();
-  const transcript: string[] = [];
-  const cli = async (bin: string, args: string[], e: NodeJS.ProcessEnv = {}) => {
-    const r = await runToEnd(bin, args, e);
-    transcript.push(r.stdout, r.stderr);
-    return r;
-  };
+  const transcript = new HostTranscript();
+  const cli = (bin: string, args: string[], e: NodeJS.ProcessEnv = {}) => transcript.cli(bin, args, e);
   const t0 = Date.now();
   const stamp = (line: string) => say(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const agent = createSocket('udp4');
@@ -178,26 +171,11 @@ async function runSipChain(opts: ChainOptions): Promise<ChainResult> {
     dump.child.kill('SIGINT');
     await dump.exited;
 
-    const maskedDigitsReported = await scrapeSum(metricsUrl, 'dtmfguard_masked_digits_total');
-    transcript.push(await fetch(metricsUrl).then((r) => r.text()).catch(() => ''));
-    const v = await cli(DTMFGUARD_BIN, ['verify', capture, '--mask-tone', scenario.maskTone, '--json', '--report', report]);
-    let verdict: { result: string; files: Array<{ digits: FoundDigit[] }> } = { result: 'unreadable', files: [] };
-    try {
-      verdict = JSON.parse(v.stdout);
-    } catch {
-      stamp(`verify failed: ${v.stderr.trim()}`);
-    }
-    const digits = verdict.files.flatMap((f) => f.digits);
-    const leaks = digits.filter((d) => d.digit !== scenario.maskTone).length;
-    stamp(`verdict: ${verdict.result}${leaks ? `, ${leaks} digit(s) other than the mask tone` : ''} (exit ${v.status})`);
-    stamp(`report: ${report}`);
-    const check = await cli(DTMFGUARD_BIN, ['check', '--port', pty], env);
-    stamp(`check: ${check.stdout.trim().split(' | ')[0]}`);
-    stamp(`metrics: ${metricsUrl}`);
-
-    const daemonProc = group.find('daemon');
-    transcript.push(daemonProc?.output() ?? '', readIfThere(join(work, 'audit.jsonl')), readIfThere(report));
-    const expectations = evaluateExpectations(scenario, rendered, caller, digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking) });
+    const { maskedDigitsReported, verify, check } = await verifyAndCheck({ transcript, capture, report, maskTone: scenario.maskTone, pty, env, metricsUrl, stamp });
+    transcript.add(group.find('daemon')?.output() ?? '');
+    transcript.addFile(join(work, 'audit.jsonl'));
+    transcript.addFile(report);
+    const expectations = evaluateExpectations(scenario, rendered, caller, verify.digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking) });
     const { toStreamMs: _drop, ...callerStats } = caller;
     return {
       ok: expectations.every((e) => e.ok),
@@ -210,11 +188,11 @@ async function runSipChain(opts: ChainOptions): Promise<ChainResult> {
       keyedInSecureMode: rendered.keyed.filter((k) => k.secure && k.leg === 'caller').length,
       keyedOutside: rendered.keyed.filter((k) => !k.secure && k.leg === 'caller').length,
       maskedDigitsReported,
-      verify: { exitCode: v.status, result: verdict.result, digits },
-      check: { exitCode: check.status, line: check.stdout.trim() },
+      verify,
+      check,
       expectations,
       caller: callerStats,
-      hostOutput: transcript.join('\n'),
+      hostOutput: transcript.text(),
     };
   } finally {
     agent.close();

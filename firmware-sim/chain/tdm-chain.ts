@@ -16,15 +16,16 @@
  * Alarm persistence is shortened (`--alarm-timing-ms`, 500 ms to declare, 1 s to clear, instead
  * of 2.5 s / 10 s) so a call of a few seconds sees an alarm raised and cleared.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { renderScenario } from '../scenario/render.ts';
 import type { ActionView, FeedEvent } from './live-feed.ts';
 import type { ChainOptions, ChainResult } from './chain.ts';
-import { evaluateExpectations, type AlarmObservation, type FoundDigit } from './expectations.ts';
+import { evaluateExpectations, type AlarmObservation } from './expectations.ts';
 import { DTMFGUARD_BIN, DTMFGUARD_SIM_BIN, ProcessGroup, freeTcpPort, freeUdpPort, runToEnd, waitUntil, type Started } from './processes.ts';
 import { sampleOf, scrapeText, sumOf } from './scrape.ts';
+import { HostTranscript, verifyAndCheck } from './host-finish.ts';
 
 /** The timeslot the call is fed on (span 1): channel 1 of the board. */
 const TIMESLOT = 1;
@@ -36,10 +37,6 @@ export interface TdmChainOptions extends ChainOptions {
   profilePath: string;
   /** Alarm declare and clear times of the simulated spans; default CHAIN_ALARM_TIMING_MS. */
   alarmTimingMs?: readonly [number, number];
-}
-
-function readIfThere(path: string): string {
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
 /** JSON lines of a child's stdout, one callback per object. */
@@ -74,12 +71,8 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
   const [mirror, http] = [await freeUdpPort(), await freeTcpPort()];
   const metricsUrl = `http://127.0.0.1:${http}/metrics`;
   const group = new ProcessGroup();
-  const transcript: string[] = [];
-  const cli = async (bin: string, args: string[], e: NodeJS.ProcessEnv = {}) => {
-    const r = await runToEnd(bin, args, e);
-    transcript.push(r.stdout, r.stderr);
-    return r;
-  };
+  const transcript = new HostTranscript();
+  const cli = (bin: string, args: string[], e: NodeJS.ProcessEnv = {}) => transcript.cli(bin, args, e);
   const t0 = Date.now();
   const stamp = (line: string) => say(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const rendered = renderScenario(scenario);
@@ -200,25 +193,10 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     dump.child.kill('SIGINT');
     await dump.exited;
 
-    const metricsText = await scrapeText(metricsUrl);
-    transcript.push(metricsText);
-    const maskedDigitsReported = sumOf(metricsText, 'dtmfguard_masked_digits_total');
-    const v = await cli(DTMFGUARD_BIN, ['verify', capture, '--mask-tone', scenario.maskTone, '--json', '--report', report]);
-    let verdict: { result: string; files: Array<{ digits: FoundDigit[] }> } = { result: 'unreadable', files: [] };
-    try {
-      verdict = JSON.parse(v.stdout);
-    } catch {
-      stamp(`verify failed: ${v.stderr.trim()}`);
-    }
-    const digits = verdict.files.flatMap((f) => f.digits);
-    const others = digits.filter((d) => d.digit !== scenario.maskTone).length;
-    stamp(`verdict: ${verdict.result}${others ? `, ${others} digit(s) other than the mask tone` : ''} (exit ${v.status})`);
-    stamp(`report: ${report}`);
-    const check = await cli(DTMFGUARD_BIN, ['check', '--port', pty], env);
-    stamp(`check: ${check.stdout.trim().split(' | ')[0]}`);
-    stamp(`metrics: ${metricsUrl}`);
-
-    transcript.push(group.find('daemon')?.output() ?? '', readIfThere(join(work, 'audit.jsonl')), readIfThere(report));
+    const { maskedDigitsReported, verify, check: checkLine } = await verifyAndCheck({ transcript, capture, report, maskTone: scenario.maskTone, pty, env, metricsUrl, stamp });
+    transcript.add(group.find('daemon')?.output() ?? '');
+    transcript.addFile(join(work, 'audit.jsonl'));
+    transcript.addFile(report);
     const start = events.find((e): e is Extract<FeedEvent, { feed: 'start' }> => e.feed === 'start');
     const channel = start?.lanes[0]?.channel ?? 1;
     // Scenario time to stream time: the leads, then every hold and every gap the line made before it.
@@ -226,8 +204,7 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     const toStreamMs = (ms: number) => ms + fed.offsetMs + shifts.filter((h) => h.atScenarioMs <= ms).reduce((n, h) => n + h.ms, 0);
     const gapMs = (fed.gaps ?? []).reduce((n, g) => n + g.ms, 0);
     if (gapMs !== 0) stamp(`the line inserted ${gapMs} ms of idle by itself (late steps on a busy machine), accounted for`);
-    const checkLine = { exitCode: check.status, line: check.stdout.trim() };
-    const expectations = evaluateExpectations(scenario, rendered, { toStreamMs }, digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking), alarms, checkAfter: checkLine });
+    const expectations = evaluateExpectations(scenario, rendered, { toStreamMs }, verify.digits, { maskedDigitsReported, disableMasking: Boolean(opts.disableMasking), alarms, checkAfter: checkLine });
     return {
       ok: expectations.every((e) => e.ok),
       scenario: scenario.name,
@@ -239,14 +216,14 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
       keyedInSecureMode: rendered.keyed.filter((k) => k.secure && k.leg === 'caller').length,
       keyedOutside: rendered.keyed.filter((k) => !k.secure && k.leg === 'caller').length,
       maskedDigitsReported,
-      verify: { exitCode: v.status, result: verdict.result, digits },
+      verify,
       check: checkLine,
       expectations,
       alarms,
       feed: { offsetMs: fed.offsetMs, streamMs: fed.streamMs, holds: fed.holds, gaps: fed.gaps ?? [] },
       // What fed the board: the mirror's packets (SSRC = channel), the holds inserted as idle.
       caller: { audioPackets: fed.mirrored, eventPackets: 0, ssrc: channel, durationMs: fed.streamMs, refused: 0, inserted: fed.holds },
-      hostOutput: transcript.join('\n'),
+      hostOutput: transcript.text(),
     };
   } finally {
     if (watcher) clearInterval(watcher);
