@@ -10,10 +10,8 @@
  * `DtmfDetector` fed the same stream (the tests hold it to that), for any chunking.
  */
 import { type DetectedDigit, DtmfDetector, type DetectorOptions, type PendingDigit } from './detector.ts';
-import { DelayLine } from './delay-line.ts';
-import { type G711Codec, ALAW_DECODE_TABLE, ULAW_DECODE_TABLE, g711Silence } from './g711.ts';
-import { maskToneCodes, maskToneTable } from './mask-tone.ts';
-import { MaskCore, type MaskerOptions, type MaskWindow, resolveMaskerOptions } from './masker.ts';
+import type { G711Codec } from './g711.ts';
+import { type MaskCore, type MaskerOptions, type MaskWindow, g711MaskCore, linearMaskCore } from './masker.ts';
 import { DgError } from '../errors.ts';
 
 export interface BoardChannelOptions extends MaskerOptions {
@@ -54,10 +52,9 @@ export class BoardChannelPipeline {
   private readonly core: MaskCore<Int16Array>;
 
   constructor(opts: BoardChannelOptions) {
-    const o = resolveMaskerOptions(opts);
+    const { o, core } = linearMaskCore(opts);
     this.delaySamples = o.delaySamples;
-    this.core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
-    this.core.secure = opts.secure ?? true;
+    this.core = core;
     this.detector = attach(this.core, opts, o.sampleRate);
   }
 
@@ -103,18 +100,10 @@ export class G711BoardChannelPipeline {
   private readonly decodeTable: Int16Array;
 
   constructor(codec: G711Codec, opts: BoardChannelOptions) {
-    if (codec !== 'alaw' && codec !== 'ulaw') {
-      throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
-    }
-    const o = resolveMaskerOptions(opts);
+    const { o, core, decodeTable } = g711MaskCore(codec, opts);
     this.delaySamples = o.delaySamples;
-    this.decodeTable = codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE;
-    this.core = new MaskCore(
-      o,
-      new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)),
-      maskToneCodes(o.maskTone, codec, o.sampleRate),
-    );
-    this.core.secure = opts.secure ?? true;
+    this.core = core;
+    this.decodeTable = decodeTable;
     this.detector = attach(this.core, opts, o.sampleRate);
   }
 

@@ -320,16 +320,38 @@ export class MaskCore<T extends SampleArray> {
   }
 }
 
+/** A linear-audio core: the delay line of samples and the mask tone as samples. Shared with the board pipeline. */
+export function linearMaskCore(opts: MaskerOptions): { o: ResolvedOptions; core: MaskCore<Int16Array> } {
+  const o = resolveMaskerOptions(opts);
+  const core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
+  core.secure = opts.secure ?? true;
+  return { o, core };
+}
+
+/**
+ * A G.711 core: the delay line carries the codewords themselves (decoding and re-encoding is not
+ * the identity: µ-law 0x7F and 0xFF both decode to 0), the analysis gets them decoded through
+ * `decodeTable`. Shared with the board pipeline.
+ */
+export function g711MaskCore(codec: G711Codec, opts: MaskerOptions): { o: ResolvedOptions; core: MaskCore<Uint8Array>; decodeTable: Int16Array } {
+  if (codec !== 'alaw' && codec !== 'ulaw') {
+    throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
+  }
+  const o = resolveMaskerOptions(opts);
+  const core = new MaskCore(o, new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)), maskToneCodes(o.maskTone, codec, o.sampleRate));
+  core.secure = opts.secure ?? true;
+  return { o, core, decodeTable: codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE };
+}
+
 /** The masker on 16-bit linear audio. */
 export class Masker {
   readonly delaySamples: number;
   private readonly core: MaskCore<Int16Array>;
 
   constructor(opts: MaskerOptions) {
-    const o = resolveMaskerOptions(opts);
+    const { o, core } = linearMaskCore(opts);
     this.delaySamples = o.delaySamples;
-    this.core = new MaskCore(o, new DelayLine(new Int16Array(o.delaySamples)), maskToneTable(o.maskTone, o.sampleRate));
-    this.core.secure = opts.secure ?? true;
+    this.core = core;
   }
 
   /** Secure mode: masking on. Switching takes effect from the next output sample, delay unchanged. */
@@ -375,18 +397,10 @@ export class G711Masker {
   private readonly decodeTable: Int16Array;
 
   constructor(codec: G711Codec, opts: MaskerOptions) {
-    if (codec !== 'alaw' && codec !== 'ulaw') {
-      throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
-    }
-    const o = resolveMaskerOptions(opts);
+    const { o, core, decodeTable } = g711MaskCore(codec, opts);
     this.delaySamples = o.delaySamples;
-    this.decodeTable = codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE;
-    this.core = new MaskCore(
-      o,
-      new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)),
-      maskToneCodes(o.maskTone, codec, o.sampleRate),
-    );
-    this.core.secure = opts.secure ?? true;
+    this.core = core;
+    this.decodeTable = decodeTable;
   }
 
   get secure(): boolean {
