@@ -195,16 +195,7 @@ export class RtpStream {
       return;
     }
     this.lastPacketLength = len;
-    this.pending.splice(at, 0, {
-      idx,
-      len,
-      datagram,
-      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
-      seq: p.sequence,
-      marker: p.marker,
-      arrivedAt: now,
-      deadline: now + this.holdMs(len) + this.settings.jitterMs,
-    });
+    this.pending.splice(at, 0, this.held(idx, len, p, datagram, now));
     this.pump(now);
   }
 
@@ -318,7 +309,13 @@ export class RtpStream {
     this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
-    this.pending.push({
+    this.pending.push(this.held(idx, len, p, datagram, now));
+    this.pump(now);
+  }
+
+  /** An audio packet held until the masker has seen the lookahead past its end (plus the jitter allowance). */
+  private held(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): HeldAudio {
+    return {
       idx,
       len,
       datagram,
@@ -327,8 +324,7 @@ export class RtpStream {
       marker: p.marker,
       arrivedAt: now,
       deadline: now + this.holdMs(len) + this.settings.jitterMs,
-    });
-    this.pump(now);
+    };
   }
 
   /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
