@@ -11,7 +11,6 @@ import { dispatchOperation } from '../service/dispatch.ts';
 import { ApplianceOperations } from '../service/operations.ts';
 import { controlSocketPath, defaultAuditLogPath } from '../service/paths.ts';
 import { acquirePortLock, type PortLock } from '../service/port-lock.ts';
-import { readAuditEntries, verifyAuditLog } from '../service/audit-log.ts';
 
 export interface Session {
   readonly viaDaemon: boolean;
@@ -43,8 +42,6 @@ export class DirectSession implements Session {
     this.ops = new ApplianceOperations(client, new AuditLog(auditLogPath));
   }
   async call<T>(method: string, params?: unknown, onProgress?: (data: unknown) => void): Promise<T> {
-    if (method === 'audit.show') return readAuditEntries(this.auditLogPath) as T;
-    if (method === 'audit.verify') return verifyAuditLog(this.auditLogPath) as T;
     return (await dispatchOperation(this.ops, method, params, { who: userInfo().username, origin: `cli:pid ${process.pid}`, progress: onProgress })) as T;
   }
   async close(): Promise<void> {

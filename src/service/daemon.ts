@@ -19,7 +19,6 @@ import { dispatchOperation } from './dispatch.ts';
 import { applyHealth, applyIdentity, applyLinkStats, channelOf, readBoard } from './board-reader.ts';
 import { acquirePortLock, type PortLock } from './port-lock.ts';
 import { controlSocketPath, defaultAuditLogPath } from './paths.ts';
-import { readAuditEntries, verifyAuditLog } from './audit-log.ts';
 
 export interface DaemonOptions {
   port: string;
@@ -293,10 +292,6 @@ export class Daemon {
         });
         return [];
       }
-      case 'audit.show':
-        return readAuditEntries(this.auditLogPath).slice(-Number(p.lines ?? 100));
-      case 'audit.verify':
-        return verifyAuditLog(this.auditLogPath);
       case 'counters.reset': {
         const spans = (await dispatchOperation(this.requireOps(), method, params, caller)) as number[];
         // The board counts from zero now: start a new epoch at once, so a scrape before the next
