@@ -9,10 +9,10 @@
  * The output, the mask windows and the digits are those of a `Masker` (or `G711Masker`) and a
  * `DtmfDetector` fed the same stream (the tests hold it to that), for any chunking.
  */
-import { type DetectedDigit, DtmfDetector, type DetectorOptions, type PendingDigit } from './detector.ts';
+import type { DetectedDigit, DetectorOptions, DtmfDetector, PendingDigit } from './detector.ts';
 import type { G711Codec } from './g711.ts';
-import { type MaskCore, type MaskerOptions, type MaskWindow, g711MaskCore, linearMaskCore } from './masker.ts';
-import { DgError } from '../errors.ts';
+import type { MaskerOptions, MaskWindow } from './mask-core.ts';
+import { type ChannelEngine, g711Engine, linearEngine } from './channel-engine.ts';
 
 export interface BoardChannelOptions extends MaskerOptions {
   /** Options of the detector (its sample rate is the masker's). */
@@ -26,66 +26,68 @@ export interface PipelineResult<T> {
   digits: DetectedDigit[];
 }
 
-const NO_DIGITS: DetectedDigit[] = [];
-
-/** Shared by the linear and the G.711 channel: the core with its detector attached. */
-function attach<T extends Int16Array | Uint8Array>(core: MaskCore<T>, opts: BoardChannelOptions, sampleRate: number): DtmfDetector {
-  const detector = new DtmfDetector({ ...opts.detector, sampleRate });
-  if (detector.blockSize !== 2 * core.analysis.blockSize) {
-    throw new DgError('DG2605', `sample rate ${sampleRate} Hz: the detector's 10 ms block is not two 5 ms halves; use 8000 Hz`);
-  }
-  core.detector = detector;
-  return detector;
-}
-
-function takeDigits<T extends Int16Array | Uint8Array>(core: MaskCore<T>): DetectedDigit[] {
-  const d = core.digits;
-  if (d.length === 0) return NO_DIGITS;
-  core.digits = [];
-  return d;
-}
-
 /** One channel on 16-bit linear audio. */
 export class BoardChannelPipeline {
   readonly delaySamples: number;
-  readonly detector: DtmfDetector;
-  private readonly core: MaskCore<Int16Array>;
+  private readonly engine: ChannelEngine<Int16Array>;
 
   constructor(opts: BoardChannelOptions) {
-    const { o, core } = linearMaskCore(opts);
+    const { o, engine } = linearEngine(opts, opts.detector, true);
     this.delaySamples = o.delaySamples;
-    this.core = core;
-    this.detector = attach(this.core, opts, o.sampleRate);
+    this.engine = engine;
+  }
+
+  /**
+   * The JS reference's detector. With the kernel running the channel it only holds the options
+   * (its own state stays idle): ask `pending()` for the digit being followed.
+   */
+  get detector(): DtmfDetector {
+    return this.engine.detector!;
   }
 
   get secure(): boolean {
-    return this.core.secure;
+    return this.engine.secure;
   }
   set secure(on: boolean) {
-    this.core.secure = on;
+    this.engine.secure = on;
   }
 
   /** The delayed, masked stream (into `out` if given) and the digits that ended. */
   process(input: Int16Array, out: Int16Array = new Int16Array(input.length)): PipelineResult<Int16Array> {
     if (out.length < input.length) throw new RangeError('output buffer shorter than input');
-    this.core.run(input, input, out);
-    return { out: out.length === input.length ? out : out.subarray(0, input.length), digits: takeDigits(this.core) };
+    this.engine.process(input, out);
+    return { out: out.length === input.length ? out : out.subarray(0, input.length), digits: this.engine.takeDigits() };
   }
 
   /** End of stream: the last `delaySamples` samples and the last digits; then a new stream starts. */
   flush(): PipelineResult<Int16Array> {
     const out = new Int16Array(this.delaySamples);
-    this.core.finish(out);
-    return { out, digits: takeDigits(this.core) };
+    this.engine.finish(out);
+    return { out, digits: this.engine.takeDigits() };
   }
 
   drainWindows(): MaskWindow[] {
-    return this.core.drainWindows();
+    return this.engine.drainWindows();
   }
 
   /** The digit the detector is following (for an early warning), as `DtmfDetector.pending`. */
   pending(): PendingDigit | null {
-    return this.detector.pending();
+    return this.engine.pending();
+  }
+
+  /** Bytes of per-channel state. */
+  get stateBytes(): number {
+    return this.engine.stateBytes;
+  }
+
+  /** Which implementation runs this channel (channel-engine.ts). */
+  get implementation(): 'kernel' | 'js' {
+    return this.engine.kind;
+  }
+
+  /** Frees the channel's kernel memory now instead of at garbage collection; unusable afterwards. */
+  dispose(): void {
+    this.engine.dispose();
   }
 }
 
@@ -95,42 +97,55 @@ export class BoardChannelPipeline {
  */
 export class G711BoardChannelPipeline {
   readonly delaySamples: number;
-  readonly detector: DtmfDetector;
-  private readonly core: MaskCore<Uint8Array>;
-  private readonly decodeTable: Int16Array;
+  private readonly engine: ChannelEngine<Uint8Array>;
 
   constructor(codec: G711Codec, opts: BoardChannelOptions) {
-    const { o, core, decodeTable } = g711MaskCore(codec, opts);
+    const { o, engine } = g711Engine(codec, opts, opts.detector, true);
     this.delaySamples = o.delaySamples;
-    this.core = core;
-    this.decodeTable = decodeTable;
-    this.detector = attach(this.core, opts, o.sampleRate);
+    this.engine = engine;
+  }
+
+  /** See BoardChannelPipeline.detector. */
+  get detector(): DtmfDetector {
+    return this.engine.detector!;
   }
 
   get secure(): boolean {
-    return this.core.secure;
+    return this.engine.secure;
   }
   set secure(on: boolean) {
-    this.core.secure = on;
+    this.engine.secure = on;
   }
 
   process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): PipelineResult<Uint8Array> {
     if (out.length < codes.length) throw new RangeError('output buffer shorter than input');
-    this.core.runCodes(codes, this.decodeTable, out);
-    return { out: out.length === codes.length ? out : out.subarray(0, codes.length), digits: takeDigits(this.core) };
+    this.engine.process(codes, out);
+    return { out: out.length === codes.length ? out : out.subarray(0, codes.length), digits: this.engine.takeDigits() };
   }
 
   flush(): PipelineResult<Uint8Array> {
     const out = new Uint8Array(this.delaySamples);
-    this.core.finish(out);
-    return { out, digits: takeDigits(this.core) };
+    this.engine.finish(out);
+    return { out, digits: this.engine.takeDigits() };
   }
 
   drainWindows(): MaskWindow[] {
-    return this.core.drainWindows();
+    return this.engine.drainWindows();
   }
 
   pending(): PendingDigit | null {
-    return this.detector.pending();
+    return this.engine.pending();
+  }
+
+  get stateBytes(): number {
+    return this.engine.stateBytes;
+  }
+
+  get implementation(): 'kernel' | 'js' {
+    return this.engine.kind;
+  }
+
+  dispose(): void {
+    this.engine.dispose();
   }
 }

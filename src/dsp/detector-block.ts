@@ -135,6 +135,14 @@ export class DtmfBlockAnalyzer {
   }
 
   private readonly pairInverse: Float64Array;
+
+  /** For the WebAssembly kernel (wasm/kernel.ts): the per-block thresholds and the pair-fit inverses. */
+  kernelParams(): { values: number[]; pairInverse: Float64Array } {
+    return {
+      values: [this.gate, this.toneFloor, this.share, this.purity, this.twistHigh, this.twistLow, this.domLow, this.domHigh, this.toEnergy, this.blockSize],
+      pairInverse: this.pairInverse,
+    };
+  }
   /** Whether the last block analysed was above the silence gate. */
   private lastSounded = false;
 

@@ -174,6 +174,33 @@ export class DtmfDetector {
     this.highStep = step(this.analyzer.high.freqs);
   }
 
+  /**
+   * For the WebAssembly kernel (wasm/kernel.ts), which runs this state machine on the same
+   * numbers: the analyzer's block parameters, then the digit rules, phase steps and frequencies.
+   */
+  kernelParams(): { block: number[]; pairInverse: Float64Array; digit: number[] } {
+    const b = this.analyzer.kernelParams();
+    return {
+      block: b.values,
+      pairInverse: b.pairInverse,
+      digit: [
+        this.sampleRate,
+        this.minDurationSamples,
+        this.maxDeviation,
+        this.maxTwistHigh,
+        this.maxTwistLow,
+        this.minPurity,
+        this.minLowDominance,
+        this.minHighDominance,
+        this.minValidBlocks,
+        ...this.lowStep,
+        ...this.highStep,
+        ...this.analyzer.low.freqs,
+        ...this.analyzer.high.freqs,
+      ],
+    };
+  }
+
   /** Feeds samples; returns the digits that ended within the stream so far. */
   process(samples: Int16Array): DetectedDigit[] {
     const out: DetectedDigit[] = [];

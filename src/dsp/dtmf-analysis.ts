@@ -150,6 +150,11 @@ export class DtmfAnalysis {
     this.winLow = false;
   }
 
+  /** For the WebAssembly kernel (wasm/kernel.ts): the rate's 56 constants (see constantsFor) and the gate. */
+  kernelConstants(): { k: Float64Array; gateEnergy: number } {
+    return { k: this.k, gateEnergy: this.gateEnergy };
+  }
+
   /** Slot of the last half fed, and of the one before it. */
   get slot(): number {
     return (this.halves - 1) & 1;

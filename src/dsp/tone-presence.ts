@@ -104,6 +104,26 @@ export class TonePresence {
     this.lowLouderRatio = 10 ** (MAX_TWIST_LOW_LOUDER_DB / 10);
   }
 
+  /**
+   * For the WebAssembly kernel (wasm/kernel.ts), which must judge with the very same numbers:
+   * floor, high-louder and low-louder ratios, window and half power factors, window samples, the
+   * single-half ratio and twists, MIN_TONE_RATIO.
+   */
+  kernelParams(): number[] {
+    return [
+      this.floorPower,
+      this.highLouderRatio,
+      this.lowLouderRatio,
+      this.toPower,
+      this.windowSamples,
+      this.halfToPower,
+      HALF_RATIO,
+      HALF_LOW,
+      HALF_HIGH,
+      MIN_TONE_RATIO,
+    ];
+  }
+
   /** Back to the state of a new stream. */
   reset(): void {
     this.analysis.reset();

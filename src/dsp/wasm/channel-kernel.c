@@ -1,0 +1,1022 @@
+/*
+ * The board's per-channel DSP path as a WebAssembly kernel: the same computation as the
+ * TypeScript reference (dtmf-analysis.ts, tone-presence.ts, masker.ts MaskCore, delay-line.ts,
+ * detector-block.ts analyzeWindow, detector.ts advance/closeRun), with the same floating-point
+ * operations in the same order, so every verdict, sample, codeword, window and digit is identical
+ * (the differential tests in test/unit/dsp/wasm-kernel*.test.ts hold it to that). WebAssembly has
+ * no implicit fused multiply-add and f64x2 lanes round like scalar f64, so "same order" means
+ * "same bits". Built by scripts/build-wasm.sh with -ffp-contract=off.
+ *
+ * What is faster here than in JS is not the filter arithmetic (a Goertzel chain is bound by the
+ * latency of its multiply-add, in any language) but everything around it: the per-half
+ * bookkeeping, and two chains per f64x2 register.
+ *
+ * Every constant that the reference computes with Math.cos, Math.sin and powers (filter coefficients,
+ * thresholds, the pair-fit inverses) is computed by the JS side and passed in, and atan2 is
+ * imported from JS (Math.atan2), so no libm difference can creep in. sqrt, floor and ceil are
+ * IEEE-exact wasm instructions.
+ *
+ * Memory: one shared instance; channels are blocks from a small first-fit allocator, freed
+ * explicitly (k_free). No libc.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+extern double js_atan2(double y, double x) __attribute__((import_module("env"), import_name("atan2")));
+
+/* ---------------------------------------------------------------- memory ------------------- */
+
+extern unsigned char __heap_base;
+static uintptr_t heap_top = 0;
+
+typedef struct FreeBlock {
+  uint32_t size; /* bytes after the header */
+  struct FreeBlock *next;
+} FreeBlock;
+
+static FreeBlock *free_list = 0;
+#define HDR 16u
+
+/* First-fit from the free list (channels of one configuration reuse each other's blocks), else
+ * from the top of the heap, growing the memory. Returns 16-byte-aligned, zeroed memory or 0. */
+EXPORT(k_alloc) void *k_alloc(uint32_t n) {
+  n = (n + 15u) & ~15u;
+  FreeBlock **pp = &free_list;
+  while (*pp) {
+    FreeBlock *b = *pp;
+    if (b->size >= n && b->size <= 2 * n + 256) {
+      *pp = b->next;
+      unsigned char *p = (unsigned char *)b + HDR;
+      __builtin_memset(p, 0, b->size);
+      return p;
+    }
+    pp = &b->next;
+  }
+  if (heap_top == 0) heap_top = ((uintptr_t)&__heap_base + 15u) & ~(uintptr_t)15u;
+  uintptr_t start = heap_top;
+  uintptr_t end = start + HDR + n;
+  uintptr_t have = __builtin_wasm_memory_size(0) * 65536u;
+  if (end > have) {
+    uintptr_t pages = (end - have + 65535u) / 65536u;
+    if (__builtin_wasm_memory_grow(0, pages) == (uintptr_t)-1) return 0;
+  }
+  heap_top = end;
+  FreeBlock *b = (FreeBlock *)start;
+  b->size = n;
+  unsigned char *p = (unsigned char *)start + HDR;
+  __builtin_memset(p, 0, n);
+  return p;
+}
+
+EXPORT(k_free) void k_free(void *p) {
+  if (!p) return;
+  FreeBlock *b = (FreeBlock *)((unsigned char *)p - HDR);
+  b->next = free_list;
+  free_list = b;
+}
+
+/* ---------------------------------------------------------------- outputs of one call ------ */
+
+/* Mask windows closed and digits reported during one call, read by JS after it. Capacities are
+ * bounded by the caller's piece size (kernel.ts: a window needs a whole 5 ms block, a digit three
+ * 10 ms blocks). */
+#define MAX_WINDOWS 4096
+#define MAX_DIGITS 1024
+static double out_windows[2 * MAX_WINDOWS];
+static int32_t n_windows = 0;
+static double out_digits[3 * MAX_DIGITS];
+static int32_t n_digits = 0;
+
+EXPORT(k_windows) double *k_windows(void) { return out_windows; }
+EXPORT(k_window_count) int32_t k_window_count(void) { return n_windows; }
+EXPORT(k_digits) double *k_digits(void) { return out_digits; }
+EXPORT(k_digit_count) int32_t k_digit_count(void) { return n_digits; }
+
+/* ---------------------------------------------------------------- state --------------------- */
+
+typedef struct {
+  /* --- analysis (dtmf-analysis.ts) --- */
+  const double *k; /* 56 constants of the rate: see constantsFor */
+  double gateEnergy;
+  uint32_t halves;
+  double energy[2], sum[2];
+  uint8_t quiet[2], lowDone[2], codes[2], winHigh, winLow;
+  double re[16], im[16], winRe[8], winIm[8];
+  int16_t *saved;               /* 2·B own samples */
+  const int16_t *src[2];        /* where each slot's samples are (linear) */
+  const uint8_t *csrc[2];       /* or its codewords, read through `table` */
+  const int16_t *dtable;        /* decode table of the codewords fed */
+
+  /* --- tone presence (tone-presence.ts) --- */
+  double floorPower, highLouderRatio, lowLouderRatio, toPower, windowSamples, halfToPower;
+  double halfRatio, halfLow, halfHigh, minToneRatio;
+
+  /* --- mask core (masker.ts) --- */
+  int32_t B;        /* samples per half */
+  int32_t d;        /* delay */
+  int32_t elem;     /* 2: int16 samples, 1: G.711 codewords */
+  int32_t fillValue;
+  void *delay;      /* d elements */
+  const void *table; /* mask tone, `period` elements */
+  int32_t period;
+  const int16_t *decode; /* G.711 decode table (for runCodes) */
+  int16_t *blockBuf;
+  int32_t blockFill;
+  int64_t blockIndex, count, lastMarked, winStart;
+  int64_t *markIds;
+  int32_t markMask;
+  int32_t tablePos;
+  int32_t secure;
+  int32_t hasDetector;
+
+  /* --- detector block analyzer (detector-block.ts) --- */
+  const double *pairInverse; /* 256 */
+  double aEnergy, lowEnergy[4], highEnergy[4];
+  int32_t lowComputed, highComputed, row, col;
+  double pairLowEnergy, pairHighEnergy, secondLowEnergy, secondHighEnergy;
+  double pairLow[2], pairHigh[2];
+  double gate, toneFloor, share, purity, twistHigh, twistLow, domLow, domHigh, toEnergy;
+  double N; /* detector block size (2·B) */
+
+  /* --- detector state machine (detector.ts) --- */
+  double sampleRate, minDurationSamples, maxDeviation, maxTwistHigh, maxTwistLow, minPurity;
+  double minLowDominance, minHighDominance;
+  int32_t minValidBlocks;
+  double lowStep[8], highStep[8], lowFreqs[4], highFreqs[4];
+  int64_t dBlockIndex;
+  double prevLow[4], prevHigh[4];
+  int32_t prevLowOk, prevHighOk;
+  int32_t runKey, runRow, runCol;
+  int64_t runFirst, runLast;
+  int32_t validCount, badRun, lastWasValid;
+  double preLow, preHigh;
+  int32_t preLowOk, preHighOk;
+  double firstLow, firstHigh, lastLow, lastHigh, postLow, postHigh, maxLow, maxHigh;
+  double accLowRe, accLowIm, accHighRe, accHighIm;
+  int32_t pairs;
+  double sumLow, sumHigh, sumEnergy, sumSecondLow, sumSecondHigh;
+  double zLowRe, zLowIm, zHighRe, zHighIm;
+} Chan;
+
+#define NO_KEY (-1)
+#define END_AFTER_BAD_BLOCKS 3
+#define PRE_PAD_BLOCKS 1
+#define POST_PAD_BLOCKS 1
+
+/* Math.round of ECMAScript: the nearest integer, ties toward +∞ (as V8: ceil, then step back). */
+static double js_round(double x) {
+  double r = __builtin_ceil(x);
+  if (r - 0.5 > x) r -= 1.0;
+  return r;
+}
+
+/* ---------------------------------------------------------------- analysis ------------------ */
+
+static void an_reset(Chan *c) {
+  c->halves = 0;
+  c->energy[0] = c->energy[1] = 0;
+  c->sum[0] = c->sum[1] = 0;
+  c->quiet[0] = c->quiet[1] = 1;
+  c->lowDone[0] = c->lowDone[1] = 1;
+  for (int i = 0; i < 16; i++) c->re[i] = c->im[i] = 0;
+  c->winHigh = 0;
+  c->winLow = 0;
+}
+
+static void set_quiet(Chan *c, int s) {
+  c->quiet[s] = 1;
+  c->lowDone[s] = 1;
+  int o = s * 8;
+  for (int f = 0; f < 8; f++) {
+    c->re[o + f] = 0;
+    c->im[o + f] = 0;
+  }
+}
+
+static inline void phasor(Chan *c, int o, int f, double s1, double s2) {
+  const double *k = c->k;
+  c->re[o + f] = s1 - k[24 + f] * s2;
+  c->im[o + f] = -k[32 + f] * s2;
+}
+
+/* Four chains of one group, two per f64x2 (lanes f0, f0+1 and f0+2, f0+3), each step
+ * (x − s[n−2]) + c·s[n−1] as in the reference. `SAMPLE(i)` reads sample i as a double. */
+#define GOERTZEL4(SAMPLE, f0, ENERGY)                                                              \
+  do {                                                                                             \
+    const double *kk = c->k;                                                                       \
+    v128_t cA = wasm_f64x2_make(kk[(f0)], kk[(f0) + 1]);                                           \
+    v128_t cB = wasm_f64x2_make(kk[(f0) + 2], kk[(f0) + 3]);                                       \
+    v128_t aA = wasm_f64x2_splat(0), aB = wasm_f64x2_splat(0);                                     \
+    v128_t bA = wasm_f64x2_splat(0), bB = wasm_f64x2_splat(0);                                     \
+    int i = 0;                                                                                     \
+    for (; i + 3 < B; i += 4) {                                                                    \
+      int32_t ip = SAMPLE(i), iq = SAMPLE(i + 1), ir = SAMPLE(i + 2), it = SAMPLE(i + 3);          \
+      ENERGY                                                                                       \
+      v128_t p = wasm_f64x2_splat((double)ip), q = wasm_f64x2_splat((double)iq);                   \
+      v128_t r = wasm_f64x2_splat((double)ir), t = wasm_f64x2_splat((double)it);                   \
+      bA = wasm_f64x2_add(wasm_f64x2_sub(p, bA), wasm_f64x2_mul(cA, aA));                          \
+      bB = wasm_f64x2_add(wasm_f64x2_sub(p, bB), wasm_f64x2_mul(cB, aB));                          \
+      aA = wasm_f64x2_add(wasm_f64x2_sub(q, aA), wasm_f64x2_mul(cA, bA));                          \
+      aB = wasm_f64x2_add(wasm_f64x2_sub(q, aB), wasm_f64x2_mul(cB, bB));                          \
+      bA = wasm_f64x2_add(wasm_f64x2_sub(r, bA), wasm_f64x2_mul(cA, aA));                          \
+      bB = wasm_f64x2_add(wasm_f64x2_sub(r, bB), wasm_f64x2_mul(cB, aB));                          \
+      aA = wasm_f64x2_add(wasm_f64x2_sub(t, aA), wasm_f64x2_mul(cA, bA));                          \
+      aB = wasm_f64x2_add(wasm_f64x2_sub(t, aB), wasm_f64x2_mul(cB, bB));                          \
+    }                                                                                              \
+    for (; i < B; i++) {                                                                           \
+      int32_t ip = SAMPLE(i);                                                                      \
+      int32_t iq = 0, ir = 0, it = 0;                                                              \
+      (void)iq; (void)ir; (void)it;                                                                \
+      ENERGY_TAIL                                                                                  \
+      v128_t p = wasm_f64x2_splat((double)ip);                                                     \
+      v128_t tA = wasm_f64x2_add(wasm_f64x2_sub(p, bA), wasm_f64x2_mul(cA, aA));                   \
+      v128_t tB = wasm_f64x2_add(wasm_f64x2_sub(p, bB), wasm_f64x2_mul(cB, aB));                   \
+      bA = aA; aA = tA;                                                                            \
+      bB = aB; aB = tB;                                                                            \
+    }                                                                                              \
+    int o = s * 8;                                                                                 \
+    phasor(c, o, (f0), wasm_f64x2_extract_lane(aA, 0), wasm_f64x2_extract_lane(bA, 0));            \
+    phasor(c, o, (f0) + 1, wasm_f64x2_extract_lane(aA, 1), wasm_f64x2_extract_lane(bA, 1));        \
+    phasor(c, o, (f0) + 2, wasm_f64x2_extract_lane(aB, 0), wasm_f64x2_extract_lane(bB, 0));        \
+    phasor(c, o, (f0) + 3, wasm_f64x2_extract_lane(aB, 1), wasm_f64x2_extract_lane(bB, 1));        \
+  } while (0)
+
+/* Σx² of four samples as the reference's `e += p*p + q*q + r*r + t*t`: the products and their
+ * sums are integers far below 2^53, exact in any order. */
+#define E4 { e += (double)(ip * ip) + (double)(iq * iq) + (double)(ir * ir) + (double)(it * it); sum += ip + iq + ir + it; }
+#define E1 { e += (double)(ip * ip); sum += ip; }
+
+static void high_lin(Chan *c, const int16_t *x, int s) {
+  const int B = c->B;
+  double e = 0;
+  int32_t sum = 0;
+#define ENERGY_TAIL E1
+#define SAMPLE(i) x[(i)]
+  GOERTZEL4(SAMPLE, 4, E4);
+#undef SAMPLE
+  c->energy[s] = e;
+  c->sum[s] = sum;
+}
+
+static void high_codes(Chan *c, const uint8_t *x, const int16_t *table, int s) {
+  const int B = c->B;
+  double e = 0;
+  int32_t sum = 0;
+#define SAMPLE(i) table[x[(i)]]
+  GOERTZEL4(SAMPLE, 4, E4);
+#undef SAMPLE
+  c->energy[s] = e;
+  c->sum[s] = sum;
+}
+#undef ENERGY_TAIL
+#define ENERGY_TAIL
+
+static void low_lin(Chan *c, const int16_t *x, int s) {
+  const int B = c->B;
+#define SAMPLE(i) x[(i)]
+  GOERTZEL4(SAMPLE, 0, );
+#undef SAMPLE
+  c->lowDone[s] = 1;
+}
+
+static void low_codes(Chan *c, const uint8_t *x, const int16_t *table, int s) {
+  const int B = c->B;
+#define SAMPLE(i) table[x[(i)]]
+  GOERTZEL4(SAMPLE, 0, );
+#undef SAMPLE
+  c->lowDone[s] = 1;
+}
+
+static void low_slot(Chan *c, int s) {
+  if (c->codes[s]) low_codes(c, c->csrc[s], c->dtable, s);
+  else low_lin(c, c->src[s], s);
+}
+
+static void an_feed(Chan *c, const int16_t *x) {
+  int s = c->halves & 1;
+  int prevQuiet = c->quiet[s ^ 1] == 1;
+  c->halves++;
+  c->winHigh = 0;
+  c->winLow = 0;
+  const int B = c->B;
+  if (prevQuiet) {
+    double e = 0;
+    int32_t sum = 0;
+    for (int i = 0; i < B; i++) {
+      int32_t ip = x[i];
+      e += (double)(ip * ip);
+      sum += ip;
+    }
+    c->energy[s] = e;
+    c->sum[s] = sum;
+    if (e < c->gateEnergy) {
+      set_quiet(c, s);
+      return;
+    }
+    high_lin(c, x, s);
+  } else {
+    high_lin(c, x, s);
+    if (c->energy[s] < c->gateEnergy) {
+      set_quiet(c, s);
+      return;
+    }
+  }
+  c->quiet[s] = 0;
+  c->lowDone[s] = 0;
+  c->codes[s] = 0;
+  c->src[s] = x;
+}
+
+static void an_feed_codes(Chan *c, const uint8_t *x, const int16_t *table) {
+  int s = c->halves & 1;
+  int prevQuiet = c->quiet[s ^ 1] == 1;
+  c->halves++;
+  c->winHigh = 0;
+  c->winLow = 0;
+  c->dtable = table;
+  const int B = c->B;
+  if (prevQuiet) {
+    double e = 0;
+    int32_t sum = 0;
+    for (int i = 0; i < B; i++) {
+      int32_t ip = table[x[i]];
+      e += (double)(ip * ip);
+      sum += ip;
+    }
+    c->energy[s] = e;
+    c->sum[s] = sum;
+    if (e < c->gateEnergy) {
+      set_quiet(c, s);
+      return;
+    }
+    high_codes(c, x, table, s);
+  } else {
+    high_codes(c, x, table, s);
+    if (c->energy[s] < c->gateEnergy) {
+      set_quiet(c, s);
+      return;
+    }
+  }
+  c->quiet[s] = 0;
+  c->lowDone[s] = 0;
+  c->codes[s] = 1;
+  c->csrc[s] = x;
+}
+
+/* The caller's buffer is about to change: keep the last half's samples if still needed. */
+static void an_release(Chan *c) {
+  int s = (c->halves - 1) & 1;
+  if (c->lowDone[s] == 1) return;
+  const int B = c->B;
+  int16_t *saved = c->saved + s * B;
+  if (c->codes[s]) {
+    const uint8_t *x = c->csrc[s];
+    const int16_t *t = c->dtable;
+    for (int i = 0; i < B; i++) saved[i] = t[x[i]];
+    c->codes[s] = 0;
+  } else {
+    const int16_t *x = c->src[s];
+    if (x == saved) return;
+    for (int i = 0; i < B; i++) saved[i] = x[i];
+  }
+  c->src[s] = saved;
+}
+
+static void an_feed_silent(Chan *c) {
+  int s = c->halves & 1;
+  c->halves++;
+  c->winHigh = 0;
+  c->winLow = 0;
+  c->energy[s] = 0;
+  c->sum[s] = 0;
+  set_quiet(c, s);
+}
+
+static void combine(Chan *c, int f0) {
+  int last = (c->halves - 1) & 1;
+  int a = (last ^ 1) * 8;
+  int b = last * 8;
+  const double *k = c->k;
+  for (int f = f0; f < f0 + 4; f++) {
+    double rr = k[40 + f];
+    double ri = k[48 + f];
+    double br = c->re[b + f];
+    double bi = c->im[b + f];
+    c->winRe[f] = c->re[a + f] + rr * br - ri * bi;
+    c->winIm[f] = c->im[a + f] + rr * bi + ri * br;
+  }
+}
+
+static void high_window(Chan *c) {
+  if (c->winHigh) return;
+  combine(c, 4);
+  c->winHigh = 1;
+}
+
+static void low_window(Chan *c) {
+  if (c->winLow) return;
+  if (c->lowDone[0] == 0) low_slot(c, 0);
+  if (c->lowDone[1] == 0) low_slot(c, 1);
+  combine(c, 0);
+  c->winLow = 1;
+}
+
+static void low_last(Chan *c) {
+  int s = (c->halves - 1) & 1;
+  if (c->lowDone[s] == 0) low_slot(c, s);
+}
+
+/* ---------------------------------------------------------------- tone presence ------------- */
+
+static int evaluate_half(Chan *c) {
+  int s = (c->halves - 1) & 1;
+  if (c->quiet[s] == 1) return 0;
+  int o = s * 8;
+  const double *re = c->re, *im = c->im;
+  double highMag = re[o + 4] * re[o + 4] + im[o + 4] * im[o + 4];
+  double m = re[o + 5] * re[o + 5] + im[o + 5] * im[o + 5];
+  if (m > highMag) highMag = m;
+  m = re[o + 6] * re[o + 6] + im[o + 6] * im[o + 6];
+  if (m > highMag) highMag = m;
+  m = re[o + 7] * re[o + 7] + im[o + 7] * im[o + 7];
+  if (m > highMag) highMag = m;
+  double high = highMag * c->halfToPower;
+  double meanPower = c->energy[s] / (double)c->B;
+  if (high < c->floorPower) return 0;
+  if (high * (1 + c->halfLow) < c->halfRatio * meanPower) return 0;
+  low_last(c);
+  double lowMag = re[o] * re[o] + im[o] * im[o];
+  m = re[o + 1] * re[o + 1] + im[o + 1] * im[o + 1];
+  if (m > lowMag) lowMag = m;
+  m = re[o + 2] * re[o + 2] + im[o + 2] * im[o + 2];
+  if (m > lowMag) lowMag = m;
+  m = re[o + 3] * re[o + 3] + im[o + 3] * im[o + 3];
+  if (m > lowMag) lowMag = m;
+  double low = lowMag * c->halfToPower;
+  if (low < c->floorPower) return 0;
+  if (low > high * c->halfLow || high > low * c->halfHigh) return 0;
+  return low + high >= c->halfRatio * meanPower;
+}
+
+static int evaluate_window(Chan *c) {
+  high_window(c);
+  const double *wr = c->winRe, *wi = c->winIm;
+  double highMag = wr[4] * wr[4] + wi[4] * wi[4];
+  double m = wr[5] * wr[5] + wi[5] * wi[5];
+  if (m > highMag) highMag = m;
+  m = wr[6] * wr[6] + wi[6] * wi[6];
+  if (m > highMag) highMag = m;
+  m = wr[7] * wr[7] + wi[7] * wi[7];
+  if (m > highMag) highMag = m;
+  double high = highMag * c->toPower;
+  double meanPower = (c->energy[0] + c->energy[1]) / c->windowSamples;
+  if (high < c->floorPower) return 0;
+  if (high * (1 + c->lowLouderRatio) < c->minToneRatio * meanPower) return 0;
+  low_window(c);
+  double lowMag = wr[0] * wr[0] + wi[0] * wi[0];
+  m = wr[1] * wr[1] + wi[1] * wi[1];
+  if (m > lowMag) lowMag = m;
+  m = wr[2] * wr[2] + wi[2] * wi[2];
+  if (m > lowMag) lowMag = m;
+  m = wr[3] * wr[3] + wi[3] * wi[3];
+  if (m > lowMag) lowMag = m;
+  double low = lowMag * c->toPower;
+  if (low < c->floorPower) return 0;
+  if (low > high * c->lowLouderRatio || high > low * c->highLouderRatio) return 0;
+  return low + high >= c->minToneRatio * meanPower;
+}
+
+static int evaluate(Chan *c) {
+  if (c->quiet[0] == 1 && c->quiet[1] == 1) return 0;
+  return evaluate_window(c) || evaluate_half(c);
+}
+
+/* ---------------------------------------------------------------- detector block ------------ */
+
+static void fit_phasors(Chan *c, int row, int col, double lRe, double lIm, double hRe, double hIm) {
+  double m0 = lRe, m1 = -lIm, m2 = hRe, m3 = -hIm;
+  const double *g = c->pairInverse;
+  int b = (row * 4 + col) * 16;
+  double pl = g[b] * m0 + g[b + 1] * m1 + g[b + 2] * m2 + g[b + 3] * m3;
+  double ql = g[b + 4] * m0 + g[b + 5] * m1 + g[b + 6] * m2 + g[b + 7] * m3;
+  double ph = g[b + 8] * m0 + g[b + 9] * m1 + g[b + 10] * m2 + g[b + 11] * m3;
+  double qh = g[b + 12] * m0 + g[b + 13] * m1 + g[b + 14] * m2 + g[b + 15] * m3;
+  double half = c->N / 2;
+  c->pairLowEnergy = (pl * pl + ql * ql) * half;
+  c->pairHighEnergy = (ph * ph + qh * qh) * half;
+  c->pairLow[0] = pl;
+  c->pairLow[1] = -ql;
+  c->pairHigh[0] = ph;
+  c->pairHigh[1] = -qh;
+}
+
+static int judge_pair(Chan *c, double e, int row, int col, double l2, double h2) {
+  double lt = c->pairLowEnergy, ht = c->pairHighEnergy;
+  if (lt < c->toneFloor || ht < c->toneFloor) return NO_KEY;
+  if (lt + ht < c->share * e) return NO_KEY;
+  if (ht > c->twistHigh * lt || ht < c->twistLow * lt) return NO_KEY;
+  if (lt < c->domLow * l2 || ht < c->domHigh * h2) return NO_KEY;
+  if (ht < c->purity * (e - lt) || lt < c->purity * (e - ht)) return NO_KEY;
+  return row * 4 + col;
+}
+
+static int analyze_window(Chan *c, int full) {
+  double n = c->N;
+  double sum = c->sum[0] + c->sum[1];
+  double e = (c->energy[0] + c->energy[1]) - (sum * sum) / n;
+  c->aEnergy = e;
+  c->row = -1;
+  c->col = -1;
+  double *le = c->lowEnergy, *he = c->highEnergy;
+  if (e < c->gate) {
+    for (int i = 0; i < 4; i++) le[i] = he[i] = 0;
+    c->lowComputed = full;
+    c->highComputed = full;
+    return NO_KEY;
+  }
+  c->lowComputed = 0;
+  double k = c->toEnergy;
+  high_window(c);
+  const double *wr = c->winRe, *wi = c->winIm;
+  c->highComputed = 1;
+  int col = 0;
+  double h1 = 0, h2 = 0;
+  for (int i = 0; i < 4; i++) {
+    double v = (wr[4 + i] * wr[4 + i] + wi[4 + i] * wi[4 + i]) * k;
+    he[i] = v;
+    if (v > h1) {
+      h2 = h1;
+      h1 = v;
+      col = i;
+    } else if (v > h2) {
+      h2 = v;
+    }
+  }
+  c->col = col;
+  if (!full && (h1 < 0.5 * c->toneFloor || h1 < 0.03 * e)) return NO_KEY;
+  low_window(c);
+  c->lowComputed = 1;
+  int row = 0;
+  double l1 = 0, l2 = 0;
+  for (int i = 0; i < 4; i++) {
+    double v = (wr[i] * wr[i] + wi[i] * wi[i]) * k;
+    le[i] = v;
+    if (v > l1) {
+      l2 = l1;
+      l1 = v;
+      row = i;
+    } else if (v > l2) {
+      l2 = v;
+    }
+  }
+  c->row = row;
+  c->secondLowEnergy = l2;
+  c->secondHighEnergy = h2;
+  const double *pr = c->k + 8, *pi = c->k + 16; /* toStartRe, toStartIm */
+  int h = 4 + col;
+  fit_phasors(c, row, col, wr[row] * pr[row] - wi[row] * pi[row], wr[row] * pi[row] + wi[row] * pr[row],
+              wr[h] * pr[h] - wi[h] * pi[h], wr[h] * pi[h] + wi[h] * pr[h]);
+  return judge_pair(c, e, row, col, l2, h2);
+}
+
+/* ---------------------------------------------------------------- detector state machine ---- */
+
+static void extend_run(Chan *c) {
+  int row = c->runRow, col = c->runCol;
+  double lowAmp = __builtin_sqrt(c->lowEnergy[row]);
+  double highAmp = __builtin_sqrt(c->highEnergy[col]);
+  if (lowAmp > c->maxLow) c->maxLow = lowAmp;
+  if (highAmp > c->maxHigh) c->maxHigh = highAmp;
+  c->lastLow = lowAmp;
+  c->lastHigh = highAmp;
+  c->postLow = 0;
+  c->postHigh = 0;
+  double lr = c->pairLow[0], li = c->pairLow[1], hr = c->pairHigh[0], hi = c->pairHigh[1];
+  if (c->lastWasValid) {
+    c->accLowRe += lr * c->zLowRe + li * c->zLowIm;
+    c->accLowIm += li * c->zLowRe - lr * c->zLowIm;
+    c->accHighRe += hr * c->zHighRe + hi * c->zHighIm;
+    c->accHighIm += hi * c->zHighRe - hr * c->zHighIm;
+    c->pairs++;
+  }
+  c->zLowRe = lr;
+  c->zLowIm = li;
+  c->zHighRe = hr;
+  c->zHighIm = hi;
+  c->sumLow += c->pairLowEnergy;
+  c->sumHigh += c->pairHighEnergy;
+  c->sumEnergy += c->aEnergy;
+  c->sumSecondLow += c->secondLowEnergy;
+  c->sumSecondHigh += c->secondHighEnergy;
+  c->runLast = c->dBlockIndex;
+  c->validCount++;
+  c->badRun = 0;
+  c->lastWasValid = 1;
+}
+
+static void start_run(Chan *c, int key) {
+  int row = key >> 2, col = key & 3;
+  c->runKey = key;
+  c->runRow = row;
+  c->runCol = col;
+  c->runFirst = c->dBlockIndex;
+  c->validCount = 0;
+  c->badRun = 0;
+  c->lastWasValid = 0;
+  c->preLowOk = c->prevLowOk;
+  c->preHighOk = c->prevHighOk;
+  c->preLow = c->prevLowOk ? __builtin_sqrt(c->prevLow[row]) : 0;
+  c->preHigh = c->prevHighOk ? __builtin_sqrt(c->prevHigh[col]) : 0;
+  c->firstLow = __builtin_sqrt(c->lowEnergy[row]);
+  c->firstHigh = __builtin_sqrt(c->highEnergy[col]);
+  c->postLow = c->postHigh = 0;
+  c->maxLow = c->maxHigh = 0;
+  c->accLowRe = c->accLowIm = c->accHighRe = c->accHighIm = 0;
+  c->pairs = 0;
+  c->sumLow = c->sumHigh = c->sumEnergy = c->sumSecondLow = c->sumSecondHigh = 0;
+  extend_run(c);
+}
+
+static double deviation(Chan *c, double accRe, double accIm, const double *step, int i, double nominalHz) {
+  double re = accRe * step[2 * i] - accIm * step[2 * i + 1];
+  double im = accRe * step[2 * i + 1] + accIm * step[2 * i];
+  double dfHz = (js_atan2(im, re) * c->sampleRate) / (2 * 3.141592653589793 * c->N);
+  return dfHz / nominalHz;
+}
+
+static double cover(Chan *c, double low, int lowOk, double high, int highOk) {
+  double v = lowOk && highOk ? (low + high) / (c->maxLow + c->maxHigh)
+             : lowOk        ? low / c->maxLow
+             : highOk       ? high / c->maxHigh
+                            : 0;
+  return v > 1 ? 1 : v;
+}
+
+static void close_run(Chan *c) {
+  int key = c->runKey;
+  c->runKey = NO_KEY;
+  if (c->validCount < c->minValidBlocks || c->pairs < 1) return;
+  int row = c->runRow, col = c->runCol;
+  double lowDev = deviation(c, c->accLowRe, c->accLowIm, c->lowStep, row, c->lowFreqs[row]);
+  double highDev = deviation(c, c->accHighRe, c->accHighIm, c->highStep, col, c->highFreqs[col]);
+  if (__builtin_fabs(lowDev) > c->maxDeviation || __builtin_fabs(highDev) > c->maxDeviation) return;
+  double lowE = c->sumLow, highE = c->sumHigh;
+  if (highE > c->maxTwistHigh * lowE || highE < c->maxTwistLow * lowE) return;
+  if (lowE < c->minLowDominance * c->sumSecondLow || highE < c->minHighDominance * c->sumSecondHigh) return;
+  double rest = c->sumEnergy;
+  if (highE < c->minPurity * (rest - lowE) || lowE < c->minPurity * (rest - highE)) return;
+  double n = c->N;
+  double cPre = cover(c, c->preLow, c->preLowOk, c->preHigh, c->preHighOk);
+  double cFirst = cover(c, c->firstLow, 1, c->firstHigh, 1);
+  double cLast = cover(c, c->lastLow, 1, c->lastHigh, 1);
+  double cPost = cover(c, c->postLow, 1, c->postHigh, 1);
+  double start = js_round(((double)c->runFirst + 1 - cFirst - cPre) * n);
+  double end = js_round(((double)c->runLast + cLast + cPost) * n);
+  if (start < 0) start = 0;
+  if (end - start < c->minDurationSamples) return;
+  if (n_digits < MAX_DIGITS) {
+    out_digits[3 * n_digits] = key;
+    out_digits[3 * n_digits + 1] = start;
+    out_digits[3 * n_digits + 2] = end;
+    n_digits++;
+  }
+}
+
+static void advance(Chan *c, int key, int inRun) {
+  if (inRun) {
+    if (key == c->runKey) {
+      extend_run(c);
+    } else {
+      if (c->lastWasValid) {
+        c->postLow = __builtin_sqrt(c->lowEnergy[c->runRow]);
+        c->postHigh = __builtin_sqrt(c->highEnergy[c->runCol]);
+        c->lastWasValid = 0;
+      }
+      if (key != NO_KEY) {
+        close_run(c);
+        start_run(c, key);
+      } else if (++c->badRun >= END_AFTER_BAD_BLOCKS) {
+        close_run(c);
+      }
+    }
+  } else if (key != NO_KEY) {
+    start_run(c, key);
+  }
+  c->prevLowOk = c->lowComputed;
+  c->prevHighOk = c->highComputed;
+  if (c->lowComputed)
+    for (int i = 0; i < 4; i++) c->prevLow[i] = c->lowEnergy[i];
+  if (c->highComputed)
+    for (int i = 0; i < 4; i++) c->prevHigh[i] = c->highEnergy[i];
+  c->dBlockIndex++;
+}
+
+static void step_window(Chan *c) {
+  int inRun = c->runKey != NO_KEY;
+  advance(c, analyze_window(c, inRun), inRun);
+}
+
+static void det_reset(Chan *c) {
+  c->dBlockIndex = 0;
+  c->prevLowOk = 0;
+  c->prevHighOk = 0;
+  c->runKey = NO_KEY;
+}
+
+/* Closes the digit being followed and clips the digits of this call to the stream's end. */
+static void finish_stream(Chan *c, double streamEnd) {
+  if (c->runKey != NO_KEY) close_run(c);
+  for (int i = 0; i < n_digits; i++) {
+    if (out_digits[3 * i + 2] > streamEnd) out_digits[3 * i + 2] = streamEnd;
+  }
+  det_reset(c);
+}
+
+/* ---------------------------------------------------------------- mask core ----------------- */
+
+static void close_window(Chan *c, int64_t at) {
+  if (c->winStart >= 0) {
+    if (n_windows < MAX_WINDOWS) {
+      out_windows[2 * n_windows] = (double)c->winStart;
+      out_windows[2 * n_windows + 1] = (double)at;
+      n_windows++;
+    }
+    c->winStart = -1;
+  }
+}
+
+static int judge(Chan *c) {
+  if (c->hasDetector && (c->halves & 1) == 0) step_window(c);
+  return evaluate(c);
+}
+
+static void on_block(Chan *c, int hit) {
+  int64_t k = c->blockIndex++;
+  if (!hit) return;
+  for (int64_t blk = k - 1 - PRE_PAD_BLOCKS; blk <= k + POST_PAD_BLOCKS; blk++) {
+    if (blk >= 0) c->markIds[blk & c->markMask] = blk;
+  }
+  c->lastMarked = k + POST_PAD_BLOCKS;
+}
+
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+static void apply_mask(Chan *c, void *out, int32_t pos, int32_t m) {
+  const int64_t b = c->B;
+  const int64_t d = c->d;
+  const int64_t base = c->count;
+  if (!c->secure) {
+    close_window(c, base);
+    return;
+  }
+  if (c->winStart < 0 && base - d >= (c->lastMarked + 1) * b) return;
+  int64_t j = base;
+  const int64_t end = base + m;
+  const int32_t period = c->period;
+  while (j < end) {
+    int64_t i = j - d;
+    int64_t runEnd;
+    int masked = 0;
+    if (i < 0) {
+      runEnd = min64(end, d);
+    } else {
+      int64_t blk = i / b;
+      runEnd = min64(end, (blk + 1) * b + d);
+      masked = c->markIds[blk & c->markMask] == blk;
+    }
+    if (masked) {
+      if (c->winStart < 0) {
+        c->winStart = j;
+        c->tablePos = 0;
+      }
+      int32_t t = c->tablePos;
+      int32_t oEnd = pos + (int32_t)(runEnd - base);
+      if (c->elem == 2) {
+        int16_t *o = (int16_t *)out;
+        const int16_t *tab = (const int16_t *)c->table;
+        for (int32_t k = pos + (int32_t)(j - base); k < oEnd; k++) {
+          o[k] = tab[t];
+          if (++t == period) t = 0;
+        }
+      } else {
+        uint8_t *o = (uint8_t *)out;
+        const uint8_t *tab = (const uint8_t *)c->table;
+        for (int32_t k = pos + (int32_t)(j - base); k < oEnd; k++) {
+          o[k] = tab[t];
+          if (++t == period) t = 0;
+        }
+      }
+      c->tablePos = t;
+    } else {
+      close_window(c, j);
+    }
+    j = runEnd;
+  }
+}
+
+/* out[k] = the element written `d` writes before in[k] (delay-line.ts). */
+static void delay_process(Chan *c, const void *in, void *out, int32_t n) {
+  const int32_t d = c->d;
+  const int32_t es = c->elem;
+  unsigned char *buf = (unsigned char *)c->delay;
+  const unsigned char *src = (const unsigned char *)in;
+  unsigned char *dst = (unsigned char *)out;
+  if (n >= d) {
+    __builtin_memcpy(dst, buf, (uint32_t)d * es);
+    __builtin_memcpy(dst + (uint32_t)d * es, src, (uint32_t)(n - d) * es);
+    __builtin_memcpy(buf, src + (uint32_t)(n - d) * es, (uint32_t)d * es);
+  } else {
+    __builtin_memcpy(dst, buf, (uint32_t)n * es);
+    __builtin_memmove(buf, buf + (uint32_t)n * es, (uint32_t)(d - n) * es);
+    __builtin_memcpy(buf + (uint32_t)(d - n) * es, src, (uint32_t)n * es);
+  }
+}
+
+static void delay_reset(Chan *c) {
+  if (c->elem == 2) {
+    int16_t *b = (int16_t *)c->delay;
+    for (int32_t i = 0; i < c->d; i++) b[i] = (int16_t)c->fillValue;
+  } else {
+    __builtin_memset(c->delay, c->fillValue, (uint32_t)c->d);
+  }
+}
+
+/* One call of MaskCore.run (linear: elem 2) or runCodes (G.711: elem 1): `n` elements at `in`,
+ * the delayed and masked stream to `out`. Windows and digits of the call go to the output areas;
+ * returns their counts as (digits << 16) | windows. */
+EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
+  n_windows = 0;
+  n_digits = 0;
+  const int32_t b = c->B;
+  delay_process(c, in, out, n);
+  int32_t pos = 0;
+  while (pos < n) {
+    int32_t m = n - pos;
+    if (m > b - c->blockFill) m = b - c->blockFill;
+    apply_mask(c, out, pos, m);
+    c->count += m;
+    if (m == b) {
+      if (c->elem == 2) an_feed(c, (const int16_t *)in + pos);
+      else an_feed_codes(c, (const uint8_t *)in + pos, c->decode);
+      on_block(c, judge(c));
+    } else {
+      int16_t *buf = c->blockBuf;
+      int32_t fill = c->blockFill;
+      if (c->elem == 2) {
+        const int16_t *x = (const int16_t *)in + pos;
+        for (int32_t k = 0; k < m; k++) buf[fill + k] = x[k];
+      } else {
+        const uint8_t *x = (const uint8_t *)in + pos;
+        const int16_t *t = c->decode;
+        for (int32_t k = 0; k < m; k++) buf[fill + k] = t[x[k]];
+      }
+      c->blockFill = fill + m;
+      if (c->blockFill == b) {
+        c->blockFill = 0;
+        an_feed(c, buf);
+        on_block(c, judge(c));
+        an_release(c);
+      }
+    }
+    pos += m;
+  }
+  an_release(c);
+  return (n_digits << 16) | n_windows;
+}
+
+/* MaskCore.finish: the last `d` elements to `out`; the channel then starts a new stream. */
+EXPORT(k_finish) int32_t k_finish(Chan *c, void *out) {
+  n_windows = 0;
+  n_digits = 0;
+  int64_t streamEnd = c->count;
+  if (c->blockFill > 0) {
+    for (int32_t i = c->blockFill; i < c->B; i++) c->blockBuf[i] = 0;
+    c->blockFill = 0;
+    an_feed(c, c->blockBuf);
+    on_block(c, judge(c));
+  }
+  an_feed_silent(c);
+  on_block(c, judge(c));
+  if (c->hasDetector) finish_stream(c, (double)streamEnd);
+  const int32_t d = c->d;
+  __builtin_memcpy(out, c->delay, (uint32_t)d * c->elem);
+  delay_reset(c);
+  apply_mask(c, out, 0, d);
+  c->count += d;
+  close_window(c, c->count);
+  c->count = 0;
+  c->blockIndex = 0;
+  c->lastMarked = -1;
+  for (int32_t i = 0; i <= c->markMask; i++) c->markIds[i] = -1;
+  an_reset(c);
+  return (n_digits << 16) | n_windows;
+}
+
+EXPORT(k_set_secure) void k_set_secure(Chan *c, int32_t on) { c->secure = on; }
+
+/* The digit being followed: its key (−1: none), first sample, and whether it is confirmed. */
+EXPORT(k_pending_key) int32_t k_pending_key(Chan *c) { return c->hasDetector ? c->runKey : NO_KEY; }
+EXPORT(k_pending_start) double k_pending_start(Chan *c) { return (double)c->runFirst * c->N; }
+EXPORT(k_pending_confirmed) int32_t k_pending_confirmed(Chan *c) { return c->validCount >= c->minValidBlocks; }
+
+/* Bytes of a channel's block (state, delay line, buffers, marks), for the memory figure. */
+static uint32_t chan_bytes(int32_t B, int32_t d, int32_t elem, int32_t markSize) {
+  uint32_t sz = (sizeof(Chan) + 15u) & ~15u;
+  sz += ((uint32_t)d * elem + 15u) & ~15u;
+  sz += ((uint32_t)B * 2 + 15u) & ~15u;      /* blockBuf */
+  sz += ((uint32_t)B * 4 + 15u) & ~15u;      /* saved: two halves */
+  sz += (uint32_t)markSize * 8;
+  return sz;
+}
+
+EXPORT(k_chan_bytes) uint32_t k_chan_bytes(int32_t B, int32_t d, int32_t elem, int32_t markSize) {
+  return chan_bytes(B, d, elem, markSize) + HDR;
+}
+
+/*
+ * A new channel from the configuration `cfg` (doubles, layout in kernel.ts CFG_*). Pointers to
+ * the shared tables (rate constants, pair inverses, mask tone, decode table) are in it too.
+ * Returns 0 when memory cannot grow.
+ */
+EXPORT(k_chan_new) Chan *k_chan_new(const double *cfg) {
+  int32_t B = (int32_t)cfg[0], d = (int32_t)cfg[1], elem = (int32_t)cfg[2], markSize = (int32_t)cfg[3];
+  unsigned char *p = (unsigned char *)k_alloc(chan_bytes(B, d, elem, markSize));
+  if (!p) return 0;
+  Chan *c = (Chan *)p;
+  p += (sizeof(Chan) + 15u) & ~15u;
+  c->delay = p;
+  p += ((uint32_t)d * elem + 15u) & ~15u;
+  c->blockBuf = (int16_t *)p;
+  p += ((uint32_t)B * 2 + 15u) & ~15u;
+  c->saved = (int16_t *)p;
+  p += ((uint32_t)B * 4 + 15u) & ~15u;
+  c->markIds = (int64_t *)p;
+  c->markMask = markSize - 1;
+  for (int32_t i = 0; i < markSize; i++) c->markIds[i] = -1;
+  c->B = B;
+  c->d = d;
+  c->elem = elem;
+  c->fillValue = (int32_t)cfg[4];
+  c->table = (const void *)(uintptr_t)cfg[5];
+  c->period = (int32_t)cfg[6];
+  c->decode = (const int16_t *)(uintptr_t)cfg[7];
+  c->k = (const double *)(uintptr_t)cfg[8];
+  c->gateEnergy = cfg[9];
+  c->secure = (int32_t)cfg[10];
+  c->hasDetector = (int32_t)cfg[11];
+  /* tone presence */
+  c->floorPower = cfg[12];
+  c->highLouderRatio = cfg[13];
+  c->lowLouderRatio = cfg[14];
+  c->toPower = cfg[15];
+  c->windowSamples = cfg[16];
+  c->halfToPower = cfg[17];
+  c->halfRatio = cfg[18];
+  c->halfLow = cfg[19];
+  c->halfHigh = cfg[20];
+  c->minToneRatio = cfg[21];
+  /* detector block analyzer */
+  c->pairInverse = (const double *)(uintptr_t)cfg[22];
+  c->gate = cfg[23];
+  c->toneFloor = cfg[24];
+  c->share = cfg[25];
+  c->purity = cfg[26];
+  c->twistHigh = cfg[27];
+  c->twistLow = cfg[28];
+  c->domLow = cfg[29];
+  c->domHigh = cfg[30];
+  c->toEnergy = cfg[31];
+  c->N = cfg[32];
+  /* detector */
+  c->sampleRate = cfg[33];
+  c->minDurationSamples = cfg[34];
+  c->maxDeviation = cfg[35];
+  c->maxTwistHigh = cfg[36];
+  c->maxTwistLow = cfg[37];
+  c->minPurity = cfg[38];
+  c->minLowDominance = cfg[39];
+  c->minHighDominance = cfg[40];
+  c->minValidBlocks = (int32_t)cfg[41];
+  for (int i = 0; i < 8; i++) {
+    c->lowStep[i] = cfg[42 + i];
+    c->highStep[i] = cfg[50 + i];
+  }
+  for (int i = 0; i < 4; i++) {
+    c->lowFreqs[i] = cfg[58 + i];
+    c->highFreqs[i] = cfg[62 + i];
+  }
+  c->src[0] = c->saved;
+  c->src[1] = c->saved + B;
+  c->blockFill = 0;
+  c->blockIndex = 0;
+  c->count = 0;
+  c->lastMarked = -1;
+  c->winStart = -1;
+  c->tablePos = 0;
+  delay_reset(c);
+  an_reset(c);
+  det_reset(c);
+  return c;
+}
