@@ -102,12 +102,15 @@ typedef struct {
   double gateEnergy;
   uint32_t halves;
   double energy[2], sum[2];
-  uint8_t quiet[2], lowDone[2], codes[2], winHigh, winLow;
+  uint8_t quiet[2], lowDone[2], winHigh, winLow;
   double re[16], im[16], winRe[8], winIm[8];
   int16_t *saved;               /* 2·B own samples */
-  const int16_t *src[2];        /* where each slot's samples are (linear) */
-  const uint8_t *csrc[2];       /* or its codewords, read through `table` */
-  const int16_t *dtable;        /* decode table of the codewords fed */
+  const int16_t *src[2];        /* where each slot's samples are: the call's buffer, or `saved` */
+  /* The next half, when it is already in the call's buffer (k_run), and its low-group chain
+   * states when they were computed alongside the last half's (low_slot). */
+  const int16_t *next;
+  const int16_t *nextLowFor;
+  double nextLow[8];
 
   /* --- tone presence (tone-presence.ts) --- */
   double floorPower, highLouderRatio, lowLouderRatio, toPower, windowSamples, halfToPower;
@@ -201,168 +204,167 @@ static inline void phasor(Chan *c, int o, int f, double s1, double s2) {
   c->im[o + f] = -k[32 + f] * s2;
 }
 
-/* Four chains of one group, two per f64x2 (lanes f0, f0+1 and f0+2, f0+3), each step
- * (x − s[n−2]) + c·s[n−1] as in the reference. `SAMPLE(i)` reads sample i as a double. */
-#define GOERTZEL4(SAMPLE, f0, ENERGY)                                                              \
-  do {                                                                                             \
-    const double *kk = c->k;                                                                       \
-    v128_t cA = wasm_f64x2_make(kk[(f0)], kk[(f0) + 1]);                                           \
-    v128_t cB = wasm_f64x2_make(kk[(f0) + 2], kk[(f0) + 3]);                                       \
-    v128_t aA = wasm_f64x2_splat(0), aB = wasm_f64x2_splat(0);                                     \
-    v128_t bA = wasm_f64x2_splat(0), bB = wasm_f64x2_splat(0);                                     \
-    int i = 0;                                                                                     \
-    for (; i + 3 < B; i += 4) {                                                                    \
-      int32_t ip = SAMPLE(i), iq = SAMPLE(i + 1), ir = SAMPLE(i + 2), it = SAMPLE(i + 3);          \
-      ENERGY                                                                                       \
-      v128_t p = wasm_f64x2_splat((double)ip), q = wasm_f64x2_splat((double)iq);                   \
-      v128_t r = wasm_f64x2_splat((double)ir), t = wasm_f64x2_splat((double)it);                   \
-      bA = wasm_f64x2_add(wasm_f64x2_sub(p, bA), wasm_f64x2_mul(cA, aA));                          \
-      bB = wasm_f64x2_add(wasm_f64x2_sub(p, bB), wasm_f64x2_mul(cB, aB));                          \
-      aA = wasm_f64x2_add(wasm_f64x2_sub(q, aA), wasm_f64x2_mul(cA, bA));                          \
-      aB = wasm_f64x2_add(wasm_f64x2_sub(q, aB), wasm_f64x2_mul(cB, bB));                          \
-      bA = wasm_f64x2_add(wasm_f64x2_sub(r, bA), wasm_f64x2_mul(cA, aA));                          \
-      bB = wasm_f64x2_add(wasm_f64x2_sub(r, bB), wasm_f64x2_mul(cB, aB));                          \
-      aA = wasm_f64x2_add(wasm_f64x2_sub(t, aA), wasm_f64x2_mul(cA, bA));                          \
-      aB = wasm_f64x2_add(wasm_f64x2_sub(t, aB), wasm_f64x2_mul(cB, bB));                          \
-    }                                                                                              \
-    for (; i < B; i++) {                                                                           \
-      int32_t ip = SAMPLE(i);                                                                      \
-      int32_t iq = 0, ir = 0, it = 0;                                                              \
-      (void)iq; (void)ir; (void)it;                                                                \
-      ENERGY_TAIL                                                                                  \
-      v128_t p = wasm_f64x2_splat((double)ip);                                                     \
-      v128_t tA = wasm_f64x2_add(wasm_f64x2_sub(p, bA), wasm_f64x2_mul(cA, aA));                   \
-      v128_t tB = wasm_f64x2_add(wasm_f64x2_sub(p, bB), wasm_f64x2_mul(cB, aB));                   \
-      bA = aA; aA = tA;                                                                            \
-      bB = aB; aB = tB;                                                                            \
-    }                                                                                              \
-    int o = s * 8;                                                                                 \
-    phasor(c, o, (f0), wasm_f64x2_extract_lane(aA, 0), wasm_f64x2_extract_lane(bA, 0));            \
-    phasor(c, o, (f0) + 1, wasm_f64x2_extract_lane(aA, 1), wasm_f64x2_extract_lane(bA, 1));        \
-    phasor(c, o, (f0) + 2, wasm_f64x2_extract_lane(aB, 0), wasm_f64x2_extract_lane(bB, 0));        \
-    phasor(c, o, (f0) + 3, wasm_f64x2_extract_lane(aB, 1), wasm_f64x2_extract_lane(bB, 1));        \
-  } while (0)
-
-/* Σx² of four samples as the reference's `e += p*p + q*q + r*r + t*t`: the products and their
- * sums are integers far below 2^53, exact in any order. */
-#define E4 { e += (double)(ip * ip) + (double)(iq * iq) + (double)(ir * ir) + (double)(it * it); sum += ip + iq + ir + it; }
-#define E1 { e += (double)(ip * ip); sum += ip; }
-
-static void high_lin(Chan *c, const int16_t *x, int s) {
-  const int B = c->B;
-  double e = 0;
-  int32_t sum = 0;
-#define ENERGY_TAIL E1
-#define SAMPLE(i) x[(i)]
-  GOERTZEL4(SAMPLE, 4, E4);
-#undef SAMPLE
-  c->energy[s] = e;
-  c->sum[s] = sum;
+/*
+ * The 4 Goertzel chains of one group (coefficients cf[0..3]) over two halves x0 and x1 side by
+ * side: 8 chains in 4 f64x2 registers, lanes (f0, f0+1) and (f0+2, f0+3) per half, each step
+ * (x − s[n−2]) + c·s[n−1] as in the reference (four samples per turn, alternating which variable
+ * holds s[n−1]). One chain is bound by the latency of its multiply and add; the second half's
+ * chains fill the idle issue slots, so two halves cost about what one does (x1 may be x0 when
+ * there is only one). Final states to st: half 0 s[B−1] (0..3), s[B−2] (4..7); half 1 (8..15).
+ */
+static void goertzel_pair(const double *cf, const int16_t *x0, const int16_t *x1, int B, double *st) {
+  v128_t cA = wasm_f64x2_make(cf[0], cf[1]);
+  v128_t cB = wasm_f64x2_make(cf[2], cf[3]);
+  v128_t z = wasm_f64x2_splat(0);
+  v128_t aA = z, aB = z, bA = z, bB = z; /* half 0: s[n−1], s[n−2] */
+  v128_t aC = z, aD = z, bC = z, bD = z; /* half 1 */
+  int i = 0;
+#define STEP(dst, src, x, cc) dst = wasm_f64x2_add(wasm_f64x2_sub(x, dst), wasm_f64x2_mul(cc, src))
+  for (; i + 3 < B; i += 4) {
+    v128_t p0 = wasm_f64x2_splat((double)x0[i]), q0 = wasm_f64x2_splat((double)x0[i + 1]);
+    v128_t r0 = wasm_f64x2_splat((double)x0[i + 2]), t0 = wasm_f64x2_splat((double)x0[i + 3]);
+    v128_t p1 = wasm_f64x2_splat((double)x1[i]), q1 = wasm_f64x2_splat((double)x1[i + 1]);
+    v128_t r1 = wasm_f64x2_splat((double)x1[i + 2]), t1 = wasm_f64x2_splat((double)x1[i + 3]);
+    STEP(bA, aA, p0, cA); STEP(bB, aB, p0, cB); STEP(bC, aC, p1, cA); STEP(bD, aD, p1, cB);
+    STEP(aA, bA, q0, cA); STEP(aB, bB, q0, cB); STEP(aC, bC, q1, cA); STEP(aD, bD, q1, cB);
+    STEP(bA, aA, r0, cA); STEP(bB, aB, r0, cB); STEP(bC, aC, r1, cA); STEP(bD, aD, r1, cB);
+    STEP(aA, bA, t0, cA); STEP(aB, bB, t0, cB); STEP(aC, bC, t1, cA); STEP(aD, bD, t1, cB);
+  }
+#undef STEP
+  for (; i < B; i++) {
+    /* Half lengths not a multiple of 4 (rates other than multiples of 800 Hz). */
+    v128_t p0 = wasm_f64x2_splat((double)x0[i]), p1 = wasm_f64x2_splat((double)x1[i]);
+    v128_t tA = wasm_f64x2_add(wasm_f64x2_sub(p0, bA), wasm_f64x2_mul(cA, aA));
+    v128_t tB = wasm_f64x2_add(wasm_f64x2_sub(p0, bB), wasm_f64x2_mul(cB, aB));
+    v128_t tC = wasm_f64x2_add(wasm_f64x2_sub(p1, bC), wasm_f64x2_mul(cA, aC));
+    v128_t tD = wasm_f64x2_add(wasm_f64x2_sub(p1, bD), wasm_f64x2_mul(cB, aD));
+    bA = aA; aA = tA;
+    bB = aB; aB = tB;
+    bC = aC; aC = tC;
+    bD = aD; aD = tD;
+  }
+  wasm_v128_store(st, aA);
+  wasm_v128_store(st + 2, aB);
+  wasm_v128_store(st + 4, bA);
+  wasm_v128_store(st + 6, bB);
+  wasm_v128_store(st + 8, aC);
+  wasm_v128_store(st + 10, aD);
+  wasm_v128_store(st + 12, bC);
+  wasm_v128_store(st + 14, bD);
 }
 
-static void high_codes(Chan *c, const uint8_t *x, const int16_t *table, int s) {
-  const int B = c->B;
-  double e = 0;
-  int32_t sum = 0;
-#define SAMPLE(i) table[x[(i)]]
-  GOERTZEL4(SAMPLE, 4, E4);
-#undef SAMPLE
-  c->energy[s] = e;
-  c->sum[s] = sum;
-}
-#undef ENERGY_TAIL
-#define ENERGY_TAIL
-
-static void low_lin(Chan *c, const int16_t *x, int s) {
-  const int B = c->B;
-#define SAMPLE(i) x[(i)]
-  GOERTZEL4(SAMPLE, 0, );
-#undef SAMPLE
-  c->lowDone[s] = 1;
+/* The group from f0 of slot s from the final states st[0..7] (as goertzel_pair writes them). */
+static void phasors4(Chan *c, int s, int f0, const double *st) {
+  for (int f = 0; f < 4; f++) phasor(c, s * 8, f0 + f, st[f], st[4 + f]);
 }
 
-static void low_codes(Chan *c, const uint8_t *x, const int16_t *table, int s) {
-  const int B = c->B;
-#define SAMPLE(i) table[x[(i)]]
-  GOERTZEL4(SAMPLE, 0, );
-#undef SAMPLE
-  c->lowDone[s] = 1;
+/*
+ * Σx² and Σx of a half: integers, so exact in any order (the reference's double sums of integer
+ * products are exact too: |Σx²| < 2^53 at any half length here). Eight samples per turn: the
+ * pairwise dot product of i16x8 gives each lane x_a² + x_b² ≤ 2^31, read as unsigned, widened to
+ * 64 bits before summing.
+ */
+static void half_energy(const int16_t *x, int B, double *e, int32_t *sum) {
+  v128_t acc = wasm_i64x2_splat(0);
+  v128_t sacc = wasm_i32x4_splat(0);
+  int i = 0;
+  for (; i + 7 < B; i += 8) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t sq = wasm_i32x4_dot_i16x8(v, v);
+    acc = wasm_i64x2_add(acc, wasm_u64x2_extend_low_u32x4(sq));
+    acc = wasm_i64x2_add(acc, wasm_u64x2_extend_high_u32x4(sq));
+    sacc = wasm_i32x4_add(sacc, wasm_i32x4_extadd_pairwise_i16x8(v));
+  }
+  int64_t ee = wasm_i64x2_extract_lane(acc, 0) + wasm_i64x2_extract_lane(acc, 1);
+  int32_t ss = wasm_i32x4_extract_lane(sacc, 0) + wasm_i32x4_extract_lane(sacc, 1) + wasm_i32x4_extract_lane(sacc, 2) +
+               wasm_i32x4_extract_lane(sacc, 3);
+  for (; i < B; i++) {
+    int32_t v = x[i];
+    ee += v * v;
+    ss += v;
+  }
+  *e = (double)ee;
+  *sum = ss;
 }
 
+/*
+ * The low group of slot s. When s holds the last half and the next one is already in the call's
+ * buffer, the next one's low group runs alongside (a chain's latency, not the work, sets the
+ * cost, so it is free) and waits in nextLow: in speech, a window that needs the low group is
+ * mostly followed by another.
+ */
 static void low_slot(Chan *c, int s) {
-  if (c->codes[s]) low_codes(c, c->csrc[s], c->dtable, s);
-  else low_lin(c, c->src[s], s);
+  double st[16];
+  int last = s == ((c->halves - 1) & 1);
+  const int16_t *x1 = last && c->next ? c->next : c->src[s];
+  goertzel_pair(c->k, c->src[s], x1, c->B, st);
+  phasors4(c, s, 0, st);
+  c->lowDone[s] = 1;
+  if (x1 != c->src[s]) {
+    for (int f = 0; f < 8; f++) c->nextLow[f] = st[8 + f];
+    c->nextLowFor = x1;
+  }
+}
+
+/* A half's energy and, when sounded, its high-group chain states, computed ahead (see k_run). */
+typedef struct {
+  double e;
+  int32_t sum;
+  double st[8];
+} HalfPre;
+
+/*
+ * DtmfAnalysis.feed from precomputed values: the same state as computing them here (the energy
+ * is exact, and the high-group filters of a half do not depend on anything before it; the
+ * reference skips them for quiet halves, whose values are zeroed either way).
+ */
+static void an_feed_pre(Chan *c, const int16_t *x, const HalfPre *p) {
+  int s = c->halves & 1;
+  c->halves++;
+  c->winHigh = 0;
+  c->winLow = 0;
+  c->energy[s] = p->e;
+  c->sum[s] = p->sum;
+  if (p->e < c->gateEnergy) {
+    set_quiet(c, s);
+    return;
+  }
+  phasors4(c, s, 4, p->st);
+  c->quiet[s] = 0;
+  c->lowDone[s] = 0;
+  c->src[s] = x;
+  if (c->nextLowFor == x) {
+    phasors4(c, s, 0, c->nextLow);
+    c->lowDone[s] = 1;
+  }
+}
+
+/* Energies of halves x0 and x1, then the high-group filters of whichever is sounded. */
+static void pre_pair(Chan *c, const int16_t *x0, const int16_t *x1, HalfPre *p0, HalfPre *p1) {
+  const int B = c->B;
+  half_energy(x0, B, &p0->e, &p0->sum);
+  double st[16];
+  if (x1) {
+    half_energy(x1, B, &p1->e, &p1->sum);
+    int s0 = p0->e >= c->gateEnergy, s1 = p1->e >= c->gateEnergy;
+    if (!s0 && !s1) return;
+    goertzel_pair(c->k + 4, s0 ? x0 : x1, s1 ? x1 : x0, B, st);
+    for (int f = 0; f < 8; f++) {
+      p0->st[f] = st[f];
+      p1->st[f] = st[8 + f];
+    }
+  } else {
+    if (p0->e < c->gateEnergy) return;
+    goertzel_pair(c->k + 4, x0, x0, B, st);
+    for (int f = 0; f < 8; f++) p0->st[f] = st[f];
+  }
 }
 
 static void an_feed(Chan *c, const int16_t *x) {
-  int s = c->halves & 1;
-  int prevQuiet = c->quiet[s ^ 1] == 1;
-  c->halves++;
-  c->winHigh = 0;
-  c->winLow = 0;
-  const int B = c->B;
-  if (prevQuiet) {
-    double e = 0;
-    int32_t sum = 0;
-    for (int i = 0; i < B; i++) {
-      int32_t ip = x[i];
-      e += (double)(ip * ip);
-      sum += ip;
-    }
-    c->energy[s] = e;
-    c->sum[s] = sum;
-    if (e < c->gateEnergy) {
-      set_quiet(c, s);
-      return;
-    }
-    high_lin(c, x, s);
-  } else {
-    high_lin(c, x, s);
-    if (c->energy[s] < c->gateEnergy) {
-      set_quiet(c, s);
-      return;
-    }
-  }
-  c->quiet[s] = 0;
-  c->lowDone[s] = 0;
-  c->codes[s] = 0;
-  c->src[s] = x;
-}
-
-static void an_feed_codes(Chan *c, const uint8_t *x, const int16_t *table) {
-  int s = c->halves & 1;
-  int prevQuiet = c->quiet[s ^ 1] == 1;
-  c->halves++;
-  c->winHigh = 0;
-  c->winLow = 0;
-  c->dtable = table;
-  const int B = c->B;
-  if (prevQuiet) {
-    double e = 0;
-    int32_t sum = 0;
-    for (int i = 0; i < B; i++) {
-      int32_t ip = table[x[i]];
-      e += (double)(ip * ip);
-      sum += ip;
-    }
-    c->energy[s] = e;
-    c->sum[s] = sum;
-    if (e < c->gateEnergy) {
-      set_quiet(c, s);
-      return;
-    }
-    high_codes(c, x, table, s);
-  } else {
-    high_codes(c, x, table, s);
-    if (c->energy[s] < c->gateEnergy) {
-      set_quiet(c, s);
-      return;
-    }
-  }
-  c->quiet[s] = 0;
-  c->lowDone[s] = 0;
-  c->codes[s] = 1;
-  c->csrc[s] = x;
+  HalfPre p;
+  c->next = 0;
+  pre_pair(c, x, 0, &p, 0);
+  an_feed_pre(c, x, &p);
 }
 
 /* The caller's buffer is about to change: keep the last half's samples if still needed. */
@@ -371,16 +373,9 @@ static void an_release(Chan *c) {
   if (c->lowDone[s] == 1) return;
   const int B = c->B;
   int16_t *saved = c->saved + s * B;
-  if (c->codes[s]) {
-    const uint8_t *x = c->csrc[s];
-    const int16_t *t = c->dtable;
-    for (int i = 0; i < B; i++) saved[i] = t[x[i]];
-    c->codes[s] = 0;
-  } else {
-    const int16_t *x = c->src[s];
-    if (x == saved) return;
-    for (int i = 0; i < B; i++) saved[i] = x[i];
-  }
+  const int16_t *x = c->src[s];
+  if (x == saved) return;
+  for (int i = 0; i < B; i++) saved[i] = x[i];
   c->src[s] = saved;
 }
 
@@ -417,8 +412,18 @@ static void high_window(Chan *c) {
 
 static void low_window(Chan *c) {
   if (c->winLow) return;
-  if (c->lowDone[0] == 0) low_slot(c, 0);
-  if (c->lowDone[1] == 0) low_slot(c, 1);
+  if (c->lowDone[0] == 0 && c->lowDone[1] == 0) {
+    /* Both halves owed (a window right after quiet or high-group-only halves): one pass for both. */
+    double st[16];
+    goertzel_pair(c->k, c->src[0], c->src[1], c->B, st);
+    phasors4(c, 0, 0, st);
+    phasors4(c, 1, 0, st + 8);
+    c->lowDone[0] = c->lowDone[1] = 1;
+  } else if (c->lowDone[0] == 0) {
+    low_slot(c, 0);
+  } else if (c->lowDone[1] == 0) {
+    low_slot(c, 1);
+  }
   combine(c, 0);
   c->winLow = 1;
 }
@@ -843,14 +848,31 @@ static void delay_reset(Chan *c) {
   }
 }
 
+/* G.711 input decoded for the analysis, one call's worth (kernel.ts passes at most PIECE). */
+#define PIECE 8192
+static int16_t dec_buf[PIECE];
+
 /* One call of MaskCore.run (linear: elem 2) or runCodes (G.711: elem 1): `n` elements at `in`,
  * the delayed and masked stream to `out`. Windows and digits of the call go to the output areas;
- * returns their counts as (digits << 16) | windows. */
+ * returns their counts as (digits << 16) | windows. G.711 is decoded in one pass up front, so the
+ * analysis reads the same 16-bit samples as the reference's table lookups. */
 EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
   n_windows = 0;
   n_digits = 0;
+  if (n > PIECE) n = PIECE;
   const int32_t b = c->B;
+  const int16_t *ana;
+  if (c->elem == 2) {
+    ana = (const int16_t *)in;
+  } else {
+    const uint8_t *x = (const uint8_t *)in;
+    const int16_t *t = c->decode;
+    for (int32_t k = 0; k < n; k++) dec_buf[k] = t[x[k]];
+    ana = dec_buf;
+  }
   delay_process(c, in, out, n);
+  HalfPre pre[2];
+  int havePre = 0;
   int32_t pos = 0;
   while (pos < n) {
     int32_t m = n - pos;
@@ -858,20 +880,26 @@ EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
     apply_mask(c, out, pos, m);
     c->count += m;
     if (m == b) {
-      if (c->elem == 2) an_feed(c, (const int16_t *)in + pos);
-      else an_feed_codes(c, (const uint8_t *)in + pos, c->decode);
+      /* Whole half in this call. Two in a row: their filters run side by side (pre_pair) and the
+       * second is fed on the next turn, after the first has been judged, as the reference does. */
+      const int16_t *x = ana + pos;
+      if (havePre) {
+        an_feed_pre(c, x, &pre[1]);
+        havePre = 0;
+      } else if (pos + 2 * b <= n) {
+        pre_pair(c, x, x + b, &pre[0], &pre[1]);
+        an_feed_pre(c, x, &pre[0]);
+        havePre = 1;
+      } else {
+        an_feed(c, x);
+      }
+      c->next = pos + 2 * b <= n ? x + b : 0;
       on_block(c, judge(c));
     } else {
       int16_t *buf = c->blockBuf;
       int32_t fill = c->blockFill;
-      if (c->elem == 2) {
-        const int16_t *x = (const int16_t *)in + pos;
-        for (int32_t k = 0; k < m; k++) buf[fill + k] = x[k];
-      } else {
-        const uint8_t *x = (const uint8_t *)in + pos;
-        const int16_t *t = c->decode;
-        for (int32_t k = 0; k < m; k++) buf[fill + k] = t[x[k]];
-      }
+      const int16_t *x = ana + pos;
+      for (int32_t k = 0; k < m; k++) buf[fill + k] = x[k];
       c->blockFill = fill + m;
       if (c->blockFill == b) {
         c->blockFill = 0;
@@ -883,6 +911,8 @@ EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
     pos += m;
   }
   an_release(c);
+  c->next = 0;
+  c->nextLowFor = 0;
   return (n_digits << 16) | n_windows;
 }
 
