@@ -44,13 +44,32 @@ export function parseIpv4(b: Uint8Array): IpDatagram | Skip {
   const offset = (flagsOffset & 0x1fff) * 8;
   const d: IpDatagram = {
     version: 4,
-    src: formatIpv4(b, 12),
-    dst: formatIpv4(b, 16),
+    src: ipv4Name(b, 12),
+    dst: ipv4Name(b, 16),
     protocol: b[9],
     payload: b.subarray(ihl, total),
   };
   if (more || offset !== 0) d.fragment = { id: (b[4] << 8) | b[5], offset, more };
   return d;
+}
+
+/**
+ * Dotted quads already built, by address: a capture holds few addresses and many packets, so this
+ * saves two strings per packet (and makes equal addresses the same string, quick to compare).
+ * Bounded: cleared when full.
+ */
+const V4_NAMES = new Map<number, string>();
+const V4_NAMES_MAX = 1 << 16;
+
+function ipv4Name(b: Uint8Array, o: number): string {
+  const v = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  let name = V4_NAMES.get(v);
+  if (name === undefined) {
+    if (V4_NAMES.size >= V4_NAMES_MAX) V4_NAMES.clear();
+    name = formatIpv4(b, o);
+    V4_NAMES.set(v, name);
+  }
+  return name;
 }
 
 const HOP_BY_HOP = 0;

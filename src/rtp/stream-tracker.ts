@@ -86,6 +86,10 @@ const CLOCK_RATE = 8000;
 
 interface Stream {
   id: StreamId;
+  key: string;
+  /** The SDP payload map of `destKey` as of `sdpVersion` (looked up again when SDP changes). */
+  sdp: Map<number, PayloadKind> | undefined;
+  sdpVersion: number;
   foundBy: StreamReport['foundBy'];
   destKey: string;
   seq: SequenceStats;
@@ -113,6 +117,17 @@ interface Candidate {
 
 export class StreamTracker {
   private readonly streams = new Map<string, Stream>();
+  /**
+   * The same streams by a number made of SSRC and ports, so the per-packet lookup builds no string
+   * (the string key is only built for a packet of no known stream).
+   */
+  private readonly byHash = new Map<number, Stream | Stream[]>();
+  /** Bumped by every SDP learnt, so streams refresh their cached payload map. */
+  private sdpVersion = 0;
+  /** Reused for the reassembler's and the deduplicator's output (no array per packet). */
+  private readonly chunks: AudioChunk[] = [];
+  private readonly evs: DedupedEvent[] = [];
+  private nextSweepNs: bigint | undefined;
   private readonly candidates = new Map<string, Candidate>();
   private readonly ports: Set<number>;
   private readonly defaults: Map<number, PayloadKind>;
@@ -140,8 +155,10 @@ export class StreamTracker {
   push(udp: UdpDatagram, ns: bigint): TrackerOutput[] {
     const out: TrackerOutput[] = [];
     // Sweep for idle streams about once a second of capture time: cheap, and bounds memory.
-    if (this.lastSweepNs === undefined || ns - this.lastSweepNs > 1_000_000_000n || ns < this.lastSweepNs) {
+    // (Compared, not subtracted: a BigInt difference per packet is an allocation per packet.)
+    if (this.lastSweepNs === undefined || ns > this.nextSweepNs! || ns < this.lastSweepNs) {
       this.lastSweepNs = ns;
+      this.nextSweepNs = ns + 1_000_000_000n;
       this.sweep(ns, out);
     }
     const payload = udp.payload;
@@ -151,9 +168,9 @@ export class StreamTracker {
       return out;
     }
     const ssrc = ((payload[8] << 24) | (payload[9] << 16) | (payload[10] << 8) | payload[11]) >>> 0;
-    const key = `${udp.src}|${udp.srcPort}|${udp.dst}|${udp.dstPort}|${ssrc}`;
-    let s = this.streams.get(key);
+    let s = this.find(udp, ssrc);
     if (!s) {
+      const key = `${udp.src}|${udp.srcPort}|${udp.dst}|${udp.dstPort}|${ssrc}`;
       if (!looksLikeRtp(payload)) {
         this.nonRtp++;
         return out;
@@ -176,9 +193,16 @@ export class StreamTracker {
         previous = c;
         this.candidates.delete(key);
       }
-      s = this.newStream({ ssrc, src: udp.src, srcPort: udp.srcPort, dst: udp.dst, dstPort: udp.dstPort }, foundBy ?? 'heuristic', destKey, ns);
+      s = this.newStream({ ssrc, src: udp.src, srcPort: udp.srcPort, dst: udp.dst, dstPort: udp.dstPort }, key, foundBy ?? 'heuristic', destKey, ns);
       this.streams.set(key, s);
+      this.index(s);
       if (previous) this.handle(s, parseRtp(previous.data), previous.ns, out);
+    }
+    // The usual packet (no CSRC, extension or padding) is read in place; anything else is parsed strictly.
+    if ((payload[0] & 0x3f) === 0) {
+      this.handleFields(s, payload[1] & 0x7f, (payload[2] << 8) | payload[3],
+        ((payload[4] << 24) | (payload[5] << 16) | (payload[6] << 8) | payload[7]) >>> 0, payload.subarray(12), ns, out);
+      return out;
     }
     let pkt: RtpPacket;
     try {
@@ -189,6 +213,37 @@ export class StreamTracker {
     }
     this.handle(s, pkt, ns, out);
     return out;
+  }
+
+  private static hash(ssrc: number, srcPort: number, dstPort: number): number {
+    return (ssrc ^ ((srcPort << 16) | dstPort)) >>> 0;
+  }
+
+  private find(udp: UdpDatagram, ssrc: number): Stream | undefined {
+    const hit = this.byHash.get(StreamTracker.hash(ssrc, udp.srcPort, udp.dstPort));
+    if (hit === undefined) return undefined;
+    if (!Array.isArray(hit)) return sameFlow(hit.id, udp, ssrc) ? hit : undefined;
+    for (const s of hit) if (sameFlow(s.id, udp, ssrc)) return s;
+    return undefined;
+  }
+
+  private index(s: Stream): void {
+    const h = StreamTracker.hash(s.id.ssrc, s.id.srcPort, s.id.dstPort);
+    const hit = this.byHash.get(h);
+    if (hit === undefined) this.byHash.set(h, s);
+    else if (Array.isArray(hit)) hit.push(s);
+    else this.byHash.set(h, [hit, s]);
+  }
+
+  private unindex(s: Stream): void {
+    const h = StreamTracker.hash(s.id.ssrc, s.id.srcPort, s.id.dstPort);
+    const hit = this.byHash.get(h);
+    if (hit === s) this.byHash.delete(h);
+    else if (Array.isArray(hit)) {
+      const rest = hit.filter((x) => x !== s);
+      if (rest.length === 0) this.byHash.delete(h);
+      else this.byHash.set(h, rest.length === 1 ? rest[0] : rest);
+    }
   }
 
   /** End of capture: emits everything still held in reorder windows and open events. */
@@ -206,7 +261,7 @@ export class StreamTracker {
   private flushStream(s: Stream, out: TrackerOutput[]): void {
     const chunks: AudioChunk[] = [];
     s.audio?.flush(chunks);
-    for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
+    for (const c of chunks) out.push(audioOut(s.id, c));
     const evs: DedupedEvent[] = [];
     s.events.flush(evs);
     for (const e of evs) out.push(this.eventOut(s, e));
@@ -218,6 +273,7 @@ export class StreamTracker {
       this.flushStream(s, out);
       this.finished.push(this.report(s));
       this.streams.delete(key);
+      this.unindex(s);
     }
   }
 
@@ -247,46 +303,55 @@ export class StreamTracker {
     };
   }
 
-  private newStream(id: StreamId, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
-    return { id, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), firstNs: ns, lastNs: ns,
+  private newStream(id: StreamId, key: string, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
+    return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), firstNs: ns, lastNs: ns,
       packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set() };
   }
 
   private kindOf(s: Stream, pt: number): PayloadKind | undefined {
-    const m = this.sdpByDest.get(s.destKey);
-    return m?.get(pt) ?? this.defaults.get(pt);
+    if (s.sdpVersion !== this.sdpVersion) {
+      s.sdp = this.sdpByDest.get(s.destKey);
+      s.sdpVersion = this.sdpVersion;
+    }
+    return s.sdp?.get(pt) ?? this.defaults.get(pt);
   }
 
   private handle(s: Stream, pkt: RtpPacket, ns: bigint, out: TrackerOutput[]): void {
-    if (s.seq.record(pkt.sequence) < 0) return; // duplicate sequence number: already processed
+    this.handleFields(s, pkt.payloadType, pkt.sequence, pkt.timestamp, pkt.payload, ns, out);
+  }
+
+  private handleFields(s: Stream, payloadType: number, sequence: number, timestamp: number, payload: Uint8Array, ns: bigint, out: TrackerOutput[]): void {
+    if (s.seq.record(sequence) < 0) return; // duplicate sequence number: already processed
     s.packets++;
     s.lastNs = ns;
-    s.pts.add(pkt.payloadType);
-    const extTs = unwrapTimestamp(pkt.timestamp, s.maxTs);
+    s.pts.add(payloadType);
+    const extTs = unwrapTimestamp(timestamp, s.maxTs);
     if (s.baseTs === undefined) s.baseTs = extTs;
     if (s.maxTs === undefined || extTs > s.maxTs) s.maxTs = extTs;
-    const kind = this.kindOf(s, pkt.payloadType);
+    const kind = this.kindOf(s, payloadType);
     if (kind === 'ulaw' || kind === 'alaw') {
       s.audioPackets++;
       s.codec = kind;
       // Arrival in timestamp units, relative to the stream's first packet so a Number keeps precision.
       s.seq.recordTransit((Number(ns - s.firstNs) / 1e9) * CLOCK_RATE, extTs);
       s.audio ??= new AudioReassembler(s.baseTs, { reorderWindow: this.opts.reorderWindow });
-      const chunks: AudioChunk[] = [];
-      s.audio.push(extTs, kind, pkt.payload, chunks);
-      for (const c of chunks) out.push({ kind: 'audio', stream: s.id, ...c });
+      const chunks = this.chunks;
+      s.audio.push(extTs, kind, payload, chunks);
+      for (let i = 0; i < chunks.length; i++) out.push(audioOut(s.id, chunks[i]));
+      chunks.length = 0;
     } else if (kind === 'telephone-event') {
       s.eventPackets++;
       let ev;
       try {
-        ev = parseTelephoneEvent(pkt.payload);
+        ev = parseTelephoneEvent(payload);
       } catch {
         s.malformedEvents++;
         return;
       }
-      const evs: DedupedEvent[] = [];
+      const evs = this.evs;
       s.events.push(extTs, ev, ns, evs);
-      for (const e of evs) out.push(this.eventOut(s, e));
+      for (let i = 0; i < evs.length; i++) out.push(this.eventOut(s, evs[i]));
+      evs.length = 0;
     } else {
       s.otherPackets++;
     }
@@ -311,8 +376,18 @@ export class StreamTracker {
       const map = new Map<number, PayloadKind>();
       for (const p of m.payloadTypes) map.set(p.pt, p.kind);
       this.sdpByDest.set(`${address}|${m.port}`, map);
+      this.sdpVersion++;
     }
   }
+}
+
+/** The same fields and order as `{ kind, stream, ...chunk }`, without the spread. */
+function audioOut(stream: StreamId, c: AudioChunk): TrackerOutput {
+  return { kind: 'audio', stream, codec: c.codec, sampleOffset: c.sampleOffset, codes: c.codes, silence: c.silence };
+}
+
+function sameFlow(id: StreamId, udp: UdpDatagram, ssrc: number): boolean {
+  return id.ssrc === ssrc && id.srcPort === udp.srcPort && id.dstPort === udp.dstPort && id.src === udp.src && id.dst === udp.dst;
 }
 
 function nsToMs(ns: bigint): number {

@@ -19,6 +19,7 @@ import type { DtmfKey } from '../dsp/dtmf-keys.ts';
 import { DTMF_KEYS } from '../dsp/dtmf-keys.ts';
 import { DtmfBlockAnalyzer, NO_KEY, type BlockTestOptions } from '../dsp/detector-block.ts';
 import { dbm0ToPeak } from '../dsp/levels.ts';
+import { HighGroupScreen, SCREEN_HOP } from './high-group-screen.ts';
 
 export interface Fragment {
   digit: DtmfKey;
@@ -48,6 +49,11 @@ export interface AttackerOptions {
   minPeakShare?: number;
   /** Per-block tests; the defaults are loose on purpose (partial windows), see the header. */
   blockTests?: Partial<BlockTestOptions>;
+  /**
+   * Skip the windows that high-group-screen.ts proves the analyzer would reject (same fragments,
+   * about a third of the cost on speech). Default true; it applies to 10 ms windows at 2 ms hops.
+   */
+  screen?: boolean;
 }
 
 /**
@@ -110,12 +116,19 @@ export class AttackerDetector {
   private readonly longSamples: number;
   private readonly minPeakShare: number;
   private runCol = 0;
+  private readonly screen: HighGroupScreen | null;
 
   constructor(opts: AttackerOptions = {}) {
     this.sampleRate = opts.sampleRate ?? 8000;
-    this.analyzer = new DtmfBlockAnalyzer(this.sampleRate, { ...ATTACKER_BLOCK_TESTS, ...opts.blockTests });
+    const tests = { ...ATTACKER_BLOCK_TESTS, ...opts.blockTests };
+    this.analyzer = new DtmfBlockAnalyzer(this.sampleRate, tests);
     this.n = this.analyzer.blockSize;
     this.hop = Math.max(1, Math.round(opts.hopSamples ?? (16 * this.sampleRate) / 8000));
+    // The analyzer's tone floor, as detector-block.ts computes it (its silence gate is the same).
+    const floorPeak = dbm0ToPeak(tests.minToneDbm0);
+    this.screen = opts.screen !== false && this.hop === SCREEN_HOP && this.n === 5 * SCREEN_HOP
+      ? new HighGroupScreen(this.analyzer.high.freqs, this.sampleRate, (floorPeak * floorPeak * this.n) / 2)
+      : null;
     this.minHits = Math.max(1, opts.minHits ?? 2);
     this.buf = new Int16Array(this.n * 64);
     this.maxDeviation = opts.maxDeviation ?? 0.025;
@@ -156,6 +169,7 @@ export class AttackerDetector {
     this.bufLen = 0;
     this.bufStart = 0;
     this.next = 0;
+    this.screen?.reset();
     return out;
   }
 
@@ -169,7 +183,8 @@ export class AttackerDetector {
   private scan(out: Fragment[]): void {
     const a = this.analyzer;
     while (this.next + this.n <= this.bufStart + this.bufLen) {
-      const key = a.analyze(this.buf, this.next - this.bufStart, false);
+      const screened = this.screen !== null && !this.screen.mayPass(this.buf, this.bufStart, this.next);
+      const key = screened ? NO_KEY : a.analyze(this.buf, this.next - this.bufStart, false);
       const at = this.next;
       if (key !== NO_KEY) {
         // A window that misses once between two hits (a tone edge, a noisy block) does not split the run.

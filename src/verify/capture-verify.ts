@@ -8,14 +8,15 @@
  * A capture damaged part-way still gets a verdict for what came before the damage; the verdict says
  * where reading stopped and why (`capture.partial`, a warning, `truncated`).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { MaskTone } from '../dsp/dtmf-keys.ts';
-import { decodeG711 } from '../dsp/g711.ts';
 import { readCapture, type CaptureReader } from '../capture/read-capture.ts';
 import { UdpDecoder } from '../capture/udp-decoder.ts';
 import { StreamTracker, streamLabel, type StreamId, type StreamReport } from '../rtp/stream-tracker.ts';
-import { InbandScanner } from './inband-scanner.ts';
+import { InbandPool } from './inband-pool.ts';
+import { InbandStream, type InbandFinding } from './inband-stream.ts';
 import { SnippetRecorder, type AudioSnippet } from './snippet-recorder.ts';
 import { isLeak, type CaptureMeta, type DigitReport, type FileVerdict, type StreamSummary } from './verdict.ts';
 
@@ -31,25 +32,53 @@ export interface CaptureVerifyOptions {
   snippets?: Map<DigitReport, AudioSnippet>;
   /** Most snippets kept per file (memory bound). Default 500. */
   maxSnippets?: number;
+  /**
+   * Worker threads for the in-band receivers (inband-pool.ts), 0 for none. Default 0 here;
+   * `verifyCaptureFile` picks workers for large files. Ignored when `snippets` is given (the
+   * snippet recorder needs the decoded audio on this thread).
+   */
+  workers?: number;
+}
+
+/**
+ * Files at least this big get worker threads by default: starting a worker (tsx, the DSP modules)
+ * costs about 0.1 s, which a capture of this size repays many times over.
+ */
+export const WORKERS_FROM_BYTES = 16 * 1024 * 1024;
+
+/** Workers for a file of `bytes`: one per core beyond the reader's, at least one, at most 4. */
+export function defaultWorkers(bytes: number): number {
+  if (bytes < WORKERS_FROM_BYTES) return 0;
+  return Math.max(1, Math.min(4, availableParallelism()));
 }
 
 const RATE = 8000;
 
 interface StreamState {
   label: string;
-  scanner: InbandScanner;
+  /** The receivers, on this thread; undefined when a worker runs them. */
+  inband?: InbandStream;
+  /** The stream's index in the worker pool (-1 on this thread). */
+  shard: number;
   recorder?: SnippetRecorder<DigitReport>;
-  /** Stream sample index where the scanner's origin is (it restarts after a timestamp jump). */
-  base: number;
-  /** Next expected sample index. */
+  /** Next expected sample index (for the summary's audio length). */
   next: number;
-  pcm: Int16Array;
   otherEvents: number;
 }
 
 /** Verifies a capture file (pcap or pcapng). Throws DgError (exit 2) when the file is unreadable from the start. */
 export async function verifyCaptureFile(path: string, opts: CaptureVerifyOptions = {}): Promise<FileVerdict> {
-  return verifyCapture(path, readCapture(createReadStream(path, { highWaterMark: 1 << 20 })), opts);
+  let workers = opts.workers;
+  if (workers === undefined) {
+    let size = 0;
+    try {
+      size = statSync(path).size;
+    } catch {
+      // Unreadable: the reader reports it with its DG code.
+    }
+    workers = defaultWorkers(size);
+  }
+  return verifyCapture(path, readCapture(createReadStream(path, { highWaterMark: 1 << 20 })), { ...opts, workers });
 }
 
 /** Verifies packets from any capture reader (a file, or tcpdump's live stream). */
@@ -68,52 +97,62 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
     }
   };
 
+  // Worker threads only where they can run the whole in-band path (snippets need the audio here).
+  const pool = !opts.snippets && (opts.workers ?? 0) > 0 ? new InbandPool(opts.workers!, opts.attacker) : undefined;
+  /** Stream states by pool index, to label what the workers found. */
+  const byShard: StreamState[] = [];
+
   const stateOf = (id: StreamId): StreamState => {
     let st = states.get(id);
     if (!st) {
       st = {
         label: streamLabel(id),
-        scanner: new InbandScanner({ sampleRate: RATE, attacker: opts.attacker }),
+        inband: pool ? undefined : new InbandStream(opts.attacker),
+        shard: pool ? pool.open() : -1,
         recorder: opts.snippets ? new SnippetRecorder<DigitReport>(sink, RATE) : undefined,
-        base: 0,
         next: 0,
-        pcm: new Int16Array(160),
         otherEvents: 0,
       };
+      if (pool) byShard[st.shard] = st;
       states.set(id, st);
     }
     return st;
   };
 
-  const collect = (st: StreamState, found: ReturnType<InbandScanner['process']>): void => {
+  const found: InbandFinding[] = [];
+  const collect = (st: StreamState): void => {
     for (const f of found) {
       const d: DigitReport = {
         digit: f.digit,
-        startMs: ((st.base + f.startSample) * 1000) / RATE,
-        endMs: ((st.base + f.endSample) * 1000) / RATE,
+        startMs: f.startMs,
+        endMs: f.endMs,
         source: 'inband',
         stream: st.label,
         detector: f.detector,
         leak: isLeak(f.digit, opts.maskTone),
       };
       digits.push(d);
-      st.recorder?.request(d, st.base + f.startSample, st.base + f.endSample);
+      st.recorder?.request(d, f.startSample, f.endSample);
     }
+    found.length = 0;
   };
 
   const consume = (o: ReturnType<StreamTracker['push']>[number]): void => {
     const st = stateOf(o.stream);
     if (o.kind === 'audio') {
-      if (o.sampleOffset !== st.next) {
-        // A timestamp jump too long to fill: the audio restarts there, with fresh receivers.
-        collect(st, st.scanner.flush());
-        st.base = o.sampleOffset;
+      if (pool) {
+        pool.push(st.shard, o.codec, o.sampleOffset, o.codes);
+        st.next = o.sampleOffset + o.codes.length;
+        return;
       }
-      if (st.pcm.length < o.codes.length) st.pcm = new Int16Array(o.codes.length);
-      const pcm = decodeG711(o.codec, o.codes, st.pcm.subarray(0, o.codes.length));
+      const inband = st.inband!;
+      inband.restart(o.sampleOffset, found);
+      if (found.length > 0) collect(st);
+      const pcm = inband.decode(o.codec, o.codes);
       st.recorder?.push(pcm, o.sampleOffset);
-      collect(st, st.scanner.process(pcm));
-      st.next = o.sampleOffset + o.codes.length;
+      inband.scan(pcm, found);
+      if (found.length > 0) collect(st);
+      st.next = inband.next;
     } else {
       if (o.digit === undefined) {
         st.otherEvents++;
@@ -134,15 +173,29 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
     }
   };
 
-  for await (const pkt of reader) {
-    const udp = decoder.decode(pkt);
-    if (!udp) continue;
-    const outs = tracker.push(udp, pkt.timestampNs);
-    for (let i = 0; i < outs.length; i++) consume(outs[i]);
+  try {
+    for await (const pkt of reader) {
+      const udp = decoder.decode(pkt);
+      if (!udp) continue;
+      const outs = tracker.push(udp, pkt.timestampNs);
+      for (let i = 0; i < outs.length; i++) consume(outs[i]);
+      if (pool?.congested) await pool.drain();
+    }
+    for (const o of tracker.flush()) consume(o);
+    if (pool) {
+      for (const [shard, fs] of await pool.finish()) {
+        found.push(...fs);
+        collect(byShard[shard]);
+      }
+    }
+  } finally {
+    await pool?.close();
   }
-  for (const o of tracker.flush()) consume(o);
   for (const st of states.values()) {
-    collect(st, st.scanner.flush());
+    if (st.inband) {
+      st.inband.flush(found);
+      collect(st);
+    }
     st.recorder?.flush();
   }
 
@@ -159,7 +212,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   if (streams.length === 0) warnings.push('no RTP stream found: give --rtp-port PORT if the media uses ports SIP/SDP in the capture does not name');
   const other = streams.reduce((n, s) => n + s.otherEvents, 0);
   if (other > 0) warnings.push(`${other} RFC 4733 event(s) with a non-DTMF code (listed per stream, not digits)`);
-  digits.sort((a, b) => a.startMs - b.startMs || (a.stream! < b.stream! ? -1 : a.stream! > b.stream! ? 1 : 0));
+  digits.sort(digitOrder);
 
   const capture: CaptureMeta = {
     format: summary.format,
@@ -212,6 +265,18 @@ function toSummary(r: StreamReport, st: StreamState | undefined): StreamSummary 
     // Microseconds are plenty; a long float tail reads as a digit run to a card-data scan.
     spanMs: Math.round((r.lastMs - r.firstMs) * 1000) / 1000,
   };
+}
+
+/**
+ * Time, then stream, then what no two findings share: the order does not depend on when each
+ * receiver reported (workers report at the end), so one thread and many give the same document.
+ */
+function digitOrder(a: DigitReport, b: DigitReport): number {
+  return a.startMs - b.startMs || cmp(a.stream!, b.stream!) || cmp(a.source, b.source) || cmp(a.detector ?? '', b.detector ?? '') || a.endMs - b.endMs || cmp(a.digit, b.digit);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function describeCounts(c: Record<string, number>): string {
