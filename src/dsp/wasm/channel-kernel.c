@@ -83,6 +83,10 @@ EXPORT(k_free) void k_free(void *p) {
  * bounded by the caller's piece size (kernel.ts: a window needs a whole 5 ms block, a digit three
  * 10 ms blocks). */
 #define MAX_WINDOWS 4096
+/* Elements per k_run call at most (kernel.ts PIECE). */
+#define PIECE 8192
+/* Whole halves in one call at most: halves are 5 ms, at least 20 samples (4 kHz). */
+#define MAX_HALVES (PIECE / 20 + 1)
 #define MAX_DIGITS 1024
 static double out_windows[2 * MAX_WINDOWS];
 static int32_t n_windows = 0;
@@ -106,11 +110,9 @@ typedef struct {
   double re[16], im[16], winRe[8], winIm[8];
   int16_t *saved;               /* 2·B own samples */
   const int16_t *src[2];        /* where each slot's samples are: the call's buffer, or `saved` */
-  /* The next half, when it is already in the call's buffer (k_run), and its low-group chain
-   * states when they were computed alongside the last half's (low_slot). */
+  /* The next whole half of the call and its precomputed values (k_run), or 0. */
   const int16_t *next;
-  const int16_t *nextLowFor;
-  double nextLow[8];
+  struct HalfPre *nextPre;
 
   /* --- tone presence (tone-presence.ts) --- */
   double floorPower, highLouderRatio, lowLouderRatio, toPower, windowSamples, halfToPower;
@@ -287,36 +289,39 @@ static void half_energy(const int16_t *x, int B, double *e, int32_t *sum) {
   *sum = ss;
 }
 
-/*
- * The low group of slot s. When s holds the last half and the next one is already in the call's
- * buffer, the next one's low group runs alongside (a chain's latency, not the work, sets the
- * cost, so it is free) and waits in nextLow: in speech, a window that needs the low group is
- * mostly followed by another.
- */
-static void low_slot(Chan *c, int s) {
-  double st[16];
-  int last = s == ((c->halves - 1) & 1);
-  const int16_t *x1 = last && c->next ? c->next : c->src[s];
-  goertzel_pair(c->k, c->src[s], x1, c->B, st);
-  phasors4(c, s, 0, st);
-  c->lowDone[s] = 1;
-  if (x1 != c->src[s]) {
-    for (int f = 0; f < 8; f++) c->nextLow[f] = st[8 + f];
-    c->nextLowFor = x1;
-  }
-}
-
-/* A half's energy and, when sounded, its high-group chain states, computed ahead (see k_run). */
-typedef struct {
+/* A half's energy and, when sounded, its chain states, computed ahead (see k_run). */
+typedef struct HalfPre {
   double e;
   int32_t sum;
-  double st[8];
+  int32_t hasLow;
+  double st[8]; /* high group */
+  double lo[8]; /* low group, when hasLow */
 } HalfPre;
 
 /*
+ * The low group of slot s. When s holds the last half and the next one is in the call's buffer,
+ * the next one's low group runs alongside (the pass costs its chains' latency, not its work, so
+ * it is free) and waits in its precomputed values: in speech, a window that needs the low group
+ * is mostly followed by another.
+ */
+static void low_slot(Chan *c, int s) {
+  double st[16];
+  int spec = c->next && s == ((c->halves - 1) & 1);
+  goertzel_pair(c->k, c->src[s], spec ? c->next : c->src[s], c->B, st);
+  phasors4(c, s, 0, st);
+  c->lowDone[s] = 1;
+  if (spec) {
+    for (int f = 0; f < 8; f++) c->nextPre->lo[f] = st[8 + f];
+    c->nextPre->hasLow = 1;
+  }
+}
+
+
+/*
  * DtmfAnalysis.feed from precomputed values: the same state as computing them here (the energy
- * is exact, and the high-group filters of a half do not depend on anything before it; the
- * reference skips them for quiet halves, whose values are zeroed either way).
+ * is exact, and a half's filters do not depend on anything before it; the reference skips them
+ * for quiet halves, whose values are zeroed either way, and runs the low group only when a
+ * window asks, with the same result).
  */
 static void an_feed_pre(Chan *c, const int16_t *x, const HalfPre *p) {
   int s = c->halves & 1;
@@ -333,37 +338,22 @@ static void an_feed_pre(Chan *c, const int16_t *x, const HalfPre *p) {
   c->quiet[s] = 0;
   c->lowDone[s] = 0;
   c->src[s] = x;
-  if (c->nextLowFor == x) {
-    phasors4(c, s, 0, c->nextLow);
+  if (p->hasLow) {
+    phasors4(c, s, 0, p->lo);
     c->lowDone[s] = 1;
-  }
-}
-
-/* Energies of halves x0 and x1, then the high-group filters of whichever is sounded. */
-static void pre_pair(Chan *c, const int16_t *x0, const int16_t *x1, HalfPre *p0, HalfPre *p1) {
-  const int B = c->B;
-  half_energy(x0, B, &p0->e, &p0->sum);
-  double st[16];
-  if (x1) {
-    half_energy(x1, B, &p1->e, &p1->sum);
-    int s0 = p0->e >= c->gateEnergy, s1 = p1->e >= c->gateEnergy;
-    if (!s0 && !s1) return;
-    goertzel_pair(c->k + 4, s0 ? x0 : x1, s1 ? x1 : x0, B, st);
-    for (int f = 0; f < 8; f++) {
-      p0->st[f] = st[f];
-      p1->st[f] = st[8 + f];
-    }
-  } else {
-    if (p0->e < c->gateEnergy) return;
-    goertzel_pair(c->k + 4, x0, x0, B, st);
-    for (int f = 0; f < 8; f++) p0->st[f] = st[f];
   }
 }
 
 static void an_feed(Chan *c, const int16_t *x) {
   HalfPre p;
-  c->next = 0;
-  pre_pair(c, x, 0, &p, 0);
+  const int B = c->B;
+  half_energy(x, B, &p.e, &p.sum);
+  p.hasLow = 0;
+  if (p.e >= c->gateEnergy) {
+    double st[16];
+    goertzel_pair(c->k + 4, x, x, B, st);
+    for (int f = 0; f < 8; f++) p.st[f] = st[f];
+  }
   an_feed_pre(c, x, &p);
 }
 
@@ -821,6 +811,17 @@ static void apply_mask(Chan *c, void *out, int32_t pos, int32_t m) {
   }
 }
 
+/*
+ * Forward copy, 16 bytes at a time: safe for overlapping ranges with dst below src (the delay
+ * line's shift). Not memory.copy: V8 runs that as a call out of the generated code, which costs
+ * more than the copy itself at a 20 ms chunk's few hundred bytes.
+ */
+static void copy_fwd(unsigned char *dst, const unsigned char *src, uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
 /* out[k] = the element written `d` writes before in[k] (delay-line.ts). */
 static void delay_process(Chan *c, const void *in, void *out, int32_t n) {
   const int32_t d = c->d;
@@ -829,13 +830,13 @@ static void delay_process(Chan *c, const void *in, void *out, int32_t n) {
   const unsigned char *src = (const unsigned char *)in;
   unsigned char *dst = (unsigned char *)out;
   if (n >= d) {
-    __builtin_memcpy(dst, buf, (uint32_t)d * es);
-    __builtin_memcpy(dst + (uint32_t)d * es, src, (uint32_t)(n - d) * es);
-    __builtin_memcpy(buf, src + (uint32_t)(n - d) * es, (uint32_t)d * es);
+    copy_fwd(dst, buf, (uint32_t)d * es);
+    copy_fwd(dst + (uint32_t)d * es, src, (uint32_t)(n - d) * es);
+    copy_fwd(buf, src + (uint32_t)(n - d) * es, (uint32_t)d * es);
   } else {
-    __builtin_memcpy(dst, buf, (uint32_t)n * es);
-    __builtin_memmove(buf, buf + (uint32_t)n * es, (uint32_t)(d - n) * es);
-    __builtin_memcpy(buf + (uint32_t)(d - n) * es, src, (uint32_t)n * es);
+    copy_fwd(dst, buf, (uint32_t)n * es);
+    copy_fwd(buf, buf + (uint32_t)n * es, (uint32_t)(d - n) * es);
+    copy_fwd(buf + (uint32_t)(d - n) * es, src, (uint32_t)n * es);
   }
 }
 
@@ -848,9 +849,40 @@ static void delay_reset(Chan *c) {
   }
 }
 
-/* G.711 input decoded for the analysis, one call's worth (kernel.ts passes at most PIECE). */
-#define PIECE 8192
+/* G.711 input decoded for the analysis, one call's worth. */
 static int16_t dec_buf[PIECE];
+
+static HalfPre pre_all[MAX_HALVES];
+static int32_t sounded[MAX_HALVES];
+
+/*
+ * What the call's `count` whole halves from x need whatever the judgements: their energies, and
+ * for the sounded ones the high-group filters, two halves per pass and the passes back to back.
+ * A pass is bound by its chains' latency; independent passes in a row overlap in the processor,
+ * which a pass between two judgements (that branch on its result) cannot. The low group stays
+ * lazy (low_slot): computing it for every sounded half measured slower.
+ */
+static void precompute(Chan *c, const int16_t *x, int32_t count) {
+  const int B = c->B;
+  int32_t ns = 0;
+  for (int32_t j = 0; j < count; j++) {
+    HalfPre *p = &pre_all[j];
+    half_energy(x + j * B, B, &p->e, &p->sum);
+    p->hasLow = 0;
+    if (p->e >= c->gateEnergy) sounded[ns++] = j;
+  }
+  double st[16];
+  for (int32_t i = 0; i < ns; i += 2) {
+    int32_t j0 = sounded[i], j1 = i + 1 < ns ? sounded[i + 1] : j0;
+    const int16_t *x0 = x + j0 * B, *x1 = x + j1 * B;
+    HalfPre *p0 = &pre_all[j0], *p1 = &pre_all[j1];
+    goertzel_pair(c->k + 4, x0, x1, B, st);
+    for (int f = 0; f < 8; f++) {
+      p0->st[f] = st[f];
+      p1->st[f] = st[8 + f];
+    }
+  }
+}
 
 /* One call of MaskCore.run (linear: elem 2) or runCodes (G.711: elem 1): `n` elements at `in`,
  * the delayed and masked stream to `out`. Windows and digits of the call go to the output areas;
@@ -871,29 +903,26 @@ EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
     ana = dec_buf;
   }
   delay_process(c, in, out, n);
-  HalfPre pre[2];
-  int havePre = 0;
+  int32_t first = c->blockFill == 0 ? 0 : b - c->blockFill;
+  int32_t whole = first < n ? (n - first) / b : 0;
+  precompute(c, ana + first, whole);
+  int32_t h = 0;
   int32_t pos = 0;
   while (pos < n) {
     int32_t m = n - pos;
     if (m > b - c->blockFill) m = b - c->blockFill;
-    apply_mask(c, out, pos, m);
+    /* The mask's fast path inline (nearly always taken): no window open, and masking off or
+     * every marked block already out. */
+    if (c->winStart >= 0 || (c->secure && c->count - c->d < (c->lastMarked + 1) * b)) apply_mask(c, out, pos, m);
     c->count += m;
     if (m == b) {
-      /* Whole half in this call. Two in a row: their filters run side by side (pre_pair) and the
-       * second is fed on the next turn, after the first has been judged, as the reference does. */
-      const int16_t *x = ana + pos;
-      if (havePre) {
-        an_feed_pre(c, x, &pre[1]);
-        havePre = 0;
-      } else if (pos + 2 * b <= n) {
-        pre_pair(c, x, x + b, &pre[0], &pre[1]);
-        an_feed_pre(c, x, &pre[0]);
-        havePre = 1;
+      an_feed_pre(c, ana + pos, &pre_all[h++]);
+      if (h < whole) {
+        c->next = ana + pos + b;
+        c->nextPre = &pre_all[h];
       } else {
-        an_feed(c, x);
+        c->next = 0;
       }
-      c->next = pos + 2 * b <= n ? x + b : 0;
       on_block(c, judge(c));
     } else {
       int16_t *buf = c->blockBuf;
@@ -903,6 +932,7 @@ EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
       c->blockFill = fill + m;
       if (c->blockFill == b) {
         c->blockFill = 0;
+        c->next = 0;
         an_feed(c, buf);
         on_block(c, judge(c));
         an_release(c);
@@ -912,7 +942,6 @@ EXPORT(k_run) int32_t k_run(Chan *c, const void *in, void *out, int32_t n) {
   }
   an_release(c);
   c->next = 0;
-  c->nextLowFor = 0;
   return (n_digits << 16) | n_windows;
 }
 

@@ -128,6 +128,8 @@ export class DspKernel {
     this.scratchIn = this.alloc(bytes);
     this.scratchOut = this.alloc(bytes);
     this.scratchBytes = bytes;
+    this.view16 = new Int16Array(0);
+    this.view8 = new Uint8Array(0);
   }
 
   /** A table stored once under `key`. */
@@ -188,20 +190,15 @@ export class DspKernel {
         const i0 = this.scratchIn >> 1;
         h.set(part as Int16Array, i0);
         counts = x.k_run(ptr, this.scratchIn, this.scratchOut, m);
-        const o0 = this.scratchOut >> 1;
-        const o = out as Int16Array;
         // TypedArray.set, not a loop: element reads through a view of wasm memory are slow in V8
-        // (measured: 290 ns for 160 samples by a loop, 45 ns by subarray + set).
-        o.set(h.subarray(o0, o0 + m), pos);
+        // (measured: 290 ns for 160 samples by a loop, 45 ns by subarray + set). The view of the
+        // output is kept while the chunk size stays the same (as it does for a media stream).
+        (out as Int16Array).set(this.outView(m) as Int16Array, pos);
       } else {
         const h = this.h8;
         h.set(part as Uint8Array, this.scratchIn);
         counts = x.k_run(ptr, this.scratchIn, this.scratchOut, m);
-        const o0 = this.scratchOut;
-        const o = out as Uint8Array;
-        // TypedArray.set, not a loop: element reads through a view of wasm memory are slow in V8
-        // (measured: 290 ns for 160 samples by a loop, 45 ns by subarray + set).
-        o.set(h.subarray(o0, o0 + m), pos);
+        (out as Uint8Array).set(this.outView8(m), pos);
       }
       if (counts !== 0) this.collect(counts, sampleRate, windows, digits);
     }
@@ -213,6 +210,24 @@ export class DspKernel {
     if (elem === 2) (out as Int16Array).set(this.h16.subarray(this.scratchOut >> 1, (this.scratchOut >> 1) + d));
     else (out as Uint8Array).set(this.h8.subarray(this.scratchOut, this.scratchOut + d));
     if (counts !== 0) this.collect(counts, sampleRate, windows, digits);
+  }
+
+  private view16: Int16Array = new Int16Array(0);
+  private view8: Uint8Array = new Uint8Array(0);
+
+  /** The first m outputs of the scratch area (a view kept while m and the memory stay the same). */
+  private outView(m: number): Int16Array {
+    let v = this.view16;
+    if (v.length !== m || v.buffer !== this.buffer) {
+      const o0 = this.scratchOut >> 1;
+      v = this.view16 = this.h16.subarray(o0, o0 + m);
+    }
+    return v;
+  }
+  private outView8(m: number): Uint8Array {
+    let v = this.view8;
+    if (v.length !== m || v.buffer !== this.buffer) v = this.view8 = this.h8.subarray(this.scratchOut, this.scratchOut + m);
+    return v;
   }
 
   private collect(counts: number, sampleRate: number, windows: MaskWindow[], digits: DetectedDigit[]): void {
