@@ -28,6 +28,8 @@ export interface VerifyRunOptions {
   snippets?: Map<DigitReport, AudioSnippet>;
   /** Record each input's SHA-256 and size in its verdict (reports and signed verdicts). */
   hash?: boolean;
+  /** Captures: worker threads for the in-band receivers (`--workers`; default by file size, capture-verify.ts). */
+  workers?: number;
 }
 
 export type FileVerifier = (path: string, opts: VerifyRunOptions) => Promise<FileVerdict>;
@@ -90,6 +92,7 @@ interface VerifyCliOptions {
   filter?: string;
   duration?: number;
   captureMethod?: 'auto' | 'libpcap' | 'tcpdump';
+  workers?: number;
 }
 
 function intIn(name: string, lo: number, hi: number): (v: string) => number {
@@ -153,6 +156,7 @@ export function register(program: Command): void {
     .option('--allow-truncated', 'verify the part of a truncated WAV file that is there (the verdict says truncated) instead of refusing it')
     .option('--rtp-port <port>', 'captures: a UDP port carrying RTP even where SIP/SDP does not say so (repeatable)', (v: string, prev: number[] = []) => [...prev, intIn('--rtp-port', 1, 65535)(v)])
     .option('--event-pt <pt>', 'captures: telephone-event payload type where no SDP names one', intIn('--event-pt', 0, 127), 101)
+    .option('--workers <n>', 'capture files: worker threads for the in-band receivers, 0 for none (default: one per core from 16 MB, none below)', intIn('--workers', 0, 16))
     .option('--no-attacker', 'only the Q.24 receiver in-band (skip the sensitive receiver that finds fragments down to 10 ms and -45 dBm0)')
     .option('--report <out.html>', 'write a self-contained HTML report (verdict, input SHA-256, timelines, spectrograms around each digit)')
     .option('--sign <key.pem>', 'sign the JSON verdict with this Ed25519 private key (check with dtmfguard verify-signature)')
@@ -188,7 +192,7 @@ Examples:
       const snippets = o.report ? new Map<DigitReport, AudioSnippet>() : undefined;
       const opts: VerifyRunOptions = {
         maskTone: o.maskTone, rawFormat: o.format, allowTruncated: o.allowTruncated, rtpPorts: o.rtpPort, eventPt: o.eventPt,
-        attacker: o.attacker, snippets, hash: Boolean(o.report || o.sign || o.out),
+        attacker: o.attacker, snippets, hash: Boolean(o.report || o.sign || o.out), workers: o.workers,
       };
       const verdicts = o.interface ? [await verifyLive(o, opts, warn)] : await verifyFiles(files, opts, warn);
       const verdict: Verdict = summarize(verdicts, o.maskTone);
