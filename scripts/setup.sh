@@ -19,6 +19,7 @@ DEBIAN_PACKAGES=(
   prometheus    # promtool: lints our metric exposition and the example alert rules (tests)
   chromium      # renders the HTML verifier report in tests
   build-essential # C harness for the spandsp benchmark
+  clang lld     # the DSP kernel: C to WebAssembly (scripts/build-wasm.sh); without it the DSP runs its JS version
 )
 
 missing=()
@@ -35,4 +36,5 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   echo "setup: npm ci"
   npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config "nodedir"' || true
 fi
+scripts/build-wasm.sh
 echo "setup: ready"

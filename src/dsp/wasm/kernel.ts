@@ -5,7 +5,8 @@
  * The kernel is optional: without the .wasm (no clang where it was installed) `loadKernel()`
  * returns null and Masker, G711Masker and the board pipelines run their JS implementation, which
  * stays the reference the kernel is tested against (test/unit/dsp/wasm-kernel*.test.ts).
- * DTMFGUARD_DSP_KERNEL=js forces the JS implementation for the whole process.
+ * DTMFGUARD_DSP_KERNEL=js forces the JS implementation for the whole process; a path there loads
+ * that .wasm instead of the built one (a missing file then means no kernel, as when not built).
  *
  * One instance serves every channel of the process: a channel is one block of its linear memory
  * (state, delay line, block buffers; see channelBytes), freed by `dispose()` or, as a safety net,
@@ -305,8 +306,10 @@ let kernel: DspKernel | null | undefined;
 export function loadKernel(): DspKernel | null {
   if (kernel !== undefined) return kernel;
   kernel = null;
-  if (process.env.DTMFGUARD_DSP_KERNEL === 'js') return kernel;
-  if (!existsSync(KERNEL_PATH)) return kernel;
-  kernel = new DspKernel(new WebAssembly.Module(readFileSync(KERNEL_PATH)));
+  const env = process.env.DTMFGUARD_DSP_KERNEL;
+  if (env === 'js') return kernel;
+  const path = env ? env : KERNEL_PATH;
+  if (!existsSync(path)) return kernel;
+  kernel = new DspKernel(new WebAssembly.Module(readFileSync(path)));
   return kernel;
 }
