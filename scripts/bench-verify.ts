@@ -4,25 +4,27 @@
  *    DSP workload repeated), each in a fresh process: throughput (multiples of real time, file read
  *    included) and peak resident memory; if reading streams as it should, the 60-minute file needs
  *    no more memory than the 10-minute one.
- * 2. captures: `verifyCaptureFile` (reader, link/IP/UDP, RTP streams, G.711 decode, the Q.24 and
- *    the attacker's receivers on every stream, RFC 4733 events) over a generated pcap of CAPTURE_CALLS
- *    concurrent calls, against `tshark -Y rtpevent` over the same file in the same run (which
- *    decodes RTP and events but no audio). Packets/s, captured audio minutes per second, and peak
- *    RSS of a half-size and a full-size capture (flat memory: the two must be close).
+ * 2. captures: the real command, `node src/cli/bin/dtmfguard.mjs verify --json --mask-tone '#' FILE`
+ *    (reader, link/IP/UDP, RTP streams, G.711 decode, the Q.24 and the attacker's receivers on
+ *    every stream — on worker threads from 16 MB —, RFC 4733 events), over a generated pcap of
+ *    CAPTURE_CALLS concurrent calls, against `tshark -Y rtpevent` over the same file in the same run
+ *    (which decodes RTP and events but no audio). Wall clock side by side (the ratio), CPU time of
+ *    each (user + system, all threads: the fair figure on a shared machine), captured audio minutes
+ *    per second, and peak RSS of a quarter-size and a full-size capture (flat memory: the two must
+ *    be close).
  *
  *   npx tsx scripts/bench-verify.ts             # 24 MB capture: quick enough for CI
- *   npx tsx scripts/bench-verify.ts --mb 1024   # the 1 GB figure (run by hand)
- *   npx tsx scripts/bench-verify.ts --captures-only
+ *   npx tsx scripts/bench-verify.ts --mb 1024   # the 1 GB figure (run by hand): 256 MB and 1 GB
+ *   npx tsx scripts/bench-verify.ts --captures-only [--workers N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeAlaw } from '../src/dsp/g711.ts';
 import { WavWriter } from '../src/audio/wav-writer.ts';
 import { verifyAudioFile } from '../src/verify/audio-verify.ts';
-import { verifyCaptureFile } from '../src/verify/capture-verify.ts';
 import { encapsulate, udpIpPackets } from '../src/capture/frame-builder.ts';
 import { pcapFileHeader, pcapRecord } from '../src/capture/pcap-writer.ts';
 import { serializeRtp } from '../src/rtp/packet.ts';
@@ -132,43 +134,80 @@ function generateCapture(file: string, bytes: number): { packets: number; audioS
   return { packets, audioS: (audioPackets * 160) / RATE, presses, placedDigits: Math.round(((audioPackets * 160) / codes.length) * 128) };
 }
 
-async function measureCapture(path: string): Promise<void> {
-  const t0 = process.hrtime.bigint();
-  let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
-  const v = await verifyCaptureFile(path, { maskTone: '#' });
-  clearInterval(timer);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const events = v.digits.filter((d) => d.source === 'rfc4733').length;
-  const inband = v.digits.length - events;
-  process.stdout.write(`${JSON.stringify({ seconds, maxRssBytes: Math.max(peak, process.resourceUsage().maxRSS * 1024), packets: v.capture?.packets ?? 0, events, inband, streams: v.streams?.length ?? 0 })}\n`);
+interface Timed {
+  seconds: number;
+  cpuS: number;
 }
 
-async function captures(mb: number): Promise<void> {
+/** Runs a command under bash and reads its CPU time (user + system of the children) from `times`. */
+function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Timed & { status: number | null; stdout: string } {
+  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const t = process.hrtime.bigint();
+  // stdout to a file (a 1 GB run's JSON verdict is large), `times` to our pipe.
+  const out = join(tmpdir(), `dg-bench-out-${process.pid}.txt`);
+  const r = spawnSync('bash', ['-c', `${quoted} > '${out}'; s=$?; times; exit $s`], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const lines = r.stdout.trim().split('\n');
+  const children = (lines.at(-1) ?? '').split(' ').map((x) => {
+    const m = /(\d+)m([\d.]+)s/.exec(x);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  });
+  let stdout = '';
+  try {
+    stdout = readFileSync(out, 'utf8');
+  } finally {
+    rmSync(out, { force: true });
+  }
+  return { seconds, cpuS: children[0] + (children[1] ?? 0), status: r.status, stdout };
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const BIN = join(here, '../src/cli/bin/dtmfguard.mjs');
+
+/** The real `dtmfguard verify` on a capture: wall and CPU time, peak RSS, what it found. */
+function verifyWithCli(file: string, workers: number | undefined): Timed & { maxRssBytes: number; packets: number; events: number; inband: number; streams: number; workers: string } {
+  const usage = join(tmpdir(), `dg-bench-rusage-${process.pid}.json`);
+  const args = [process.execPath, '--import', join(here, 'bench-verify-rusage.mjs'), BIN, 'verify', '--json', '--mask-tone', '#', ...(workers === undefined ? [] : ['--workers', String(workers)]), file];
+  const r = timed(args, { ...process.env, DG_BENCH_RUSAGE: usage });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`dtmfguard verify exited ${r.status}`);
+  const u = JSON.parse(readFileSync(usage, 'utf8')) as { maxRssBytes: number };
+  rmSync(usage, { force: true });
+  const v = JSON.parse(r.stdout) as { files: Array<{ digits: Array<{ source: string }>; streams?: unknown[]; capture?: { packets: number } }> };
+  const f = v.files[0];
+  const events = f.digits.filter((d) => d.source === 'rfc4733').length;
+  return { seconds: r.seconds, cpuS: r.cpuS, maxRssBytes: u.maxRssBytes, packets: f.capture?.packets ?? 0, events, inband: f.digits.length - events, streams: f.streams?.length ?? 0, workers: workers === undefined ? 'default' : String(workers) };
+}
+
+async function captures(mb: number, workers: number | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dg-bench-verify-cap-'));
   try {
     const runs: Array<{ mb: number; rss: number }> = [];
-    for (const size of [mb / 2, mb]) {
+    for (const size of [mb / 4, mb]) {
       const file = join(dir, `bench-${size}mb.pcap`);
       const g = generateCapture(file, size * 1024 * 1024);
       const fileMb = statSync(file).size / (1024 * 1024);
-      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure-capture', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      const r = JSON.parse(out) as { seconds: number; maxRssBytes: number; packets: number; events: number; inband: number; streams: number };
+      const r = verifyWithCli(file, workers);
       runs.push({ mb: fileMb, rss: r.maxRssBytes });
-      if (size !== mb) continue;
+      if (size !== mb) {
+        rmSync(file);
+        continue;
+      }
       // tshark over the same file, same run: RTP (heuristic) and RFC 4733 events, no audio decoding.
-      const t = process.hrtime.bigint();
-      const ts = spawnSync('tshark', ['-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtpevent', '-T', 'fields', '-e', 'rtpevent.event_id'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
-      const tsharkS = Number(process.hrtime.bigint() - t) / 1e9;
-      const ref = ts.status === 0 ? { reference: 'tshark -Y rtpevent (no audio decoding), same file', reference_value: Math.round(g.packets / tsharkS) } : {};
-      process.stderr.write(`bench-verify: ${fileMb.toFixed(0)} MB, ${g.packets} packets, ${r.streams} streams, ${(g.audioS / 60).toFixed(0)} audio min: ours ${r.seconds.toFixed(1)} s (${r.inband} in-band digits, ${r.events} events of ${g.presses}), tshark ${tsharkS.toFixed(1)} s\n`);
-      emit({ name: 'verify.capture.packets_per_s', unit: 'packets/s', value: Math.round(g.packets / r.seconds), ...ref, capture_mb: Math.round(fileMb), streams: r.streams });
-      emit({ name: 'verify.capture.vs_tshark', unit: 'x tshark packet rate', value: ts.status === 0 ? Number((tsharkS / r.seconds).toFixed(2)) : 0, reference: 'target', reference_value: 5 });
+      const ts = timed(['tshark', '-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtpevent', '-T', 'fields', '-e', 'rtpevent.event_id']);
+      const ok = ts.status === 0;
+      const ref = ok ? { reference: 'tshark -Y rtpevent (no audio decoding), same file', reference_value: Math.round(g.packets / ts.seconds) } : {};
+      const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+      process.stderr.write(`bench-verify: ${fileMb.toFixed(0)} MB, ${g.packets} packets, ${r.streams} streams, ${(g.audioS / 60).toFixed(0)} audio min, workers ${r.workers}: ours ${r.seconds.toFixed(1)} s wall, ${r.cpuS.toFixed(1)} s CPU (${r.inband} in-band digits, ${r.events} events of ${g.presses}); tshark ${ts.seconds.toFixed(1)} s wall, ${ts.cpuS.toFixed(1)} s CPU; load average ${load}\n`);
+      emit({ name: 'verify.capture.packets_per_s', unit: 'packets/s', value: Math.round(g.packets / r.seconds), ...ref, capture_mb: Math.round(fileMb), streams: r.streams, workers: r.workers });
+      emit({ name: 'verify.capture.vs_tshark', unit: 'x tshark packet rate (wall, same run)', value: ok ? Number((ts.seconds / r.seconds).toFixed(2)) : 0, reference: 'target', reference_value: 5 });
+      emit({ name: 'verify.capture.cpu_us_per_packet', unit: 'us CPU/packet (all threads)', value: Number(((r.cpuS / g.packets) * 1e6).toFixed(2)), ...(ok ? { reference: 'tshark -Y rtpevent', reference_value: Number(((ts.cpuS / g.packets) * 1e6).toFixed(2)) } : {}) });
+      emit({ name: 'verify.capture.vs_tshark_cpu', unit: 'x tshark packets per CPU second', value: ok ? Number((ts.cpuS / r.cpuS).toFixed(2)) : 0 });
       emit({ name: 'verify.capture.audio_minutes_per_s', unit: 'audio min/s', value: Number((g.audioS / 60 / r.seconds).toFixed(1)), capture_mb: Math.round(fileMb) });
       emit({ name: 'verify.capture.inband_digits_found', unit: 'digits', value: r.inband, reference: 'digits placed in the audio (about: each call plays the workload from its own offset)', reference_value: g.placedDigits });
       emit({ name: 'verify.capture.events_found', unit: 'presses', value: r.events, reference: 'presses written', reference_value: g.presses });
+      emit({ name: 'verify.capture.load_average', unit: '1-min load (2 cores shared)', value: Number(loadavg()[0].toFixed(1)) });
     }
-    emit({ name: 'verify.capture.peak_rss', unit: 'bytes', value: runs[1].rss, reference: `same at half the size (${Math.round(runs[0].mb)} MB)`, reference_value: runs[0].rss, capture_mb: Math.round(runs[1].mb) });
+    emit({ name: 'verify.capture.peak_rss', unit: 'bytes', value: runs[1].rss, reference: `same at a quarter of the size (${Math.round(runs[0].mb)} MB)`, reference_value: runs[0].rss, capture_mb: Math.round(runs[1].mb) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -178,12 +217,13 @@ async function main(): Promise<void> {
   const i = process.argv.indexOf('--mb');
   const mb = i > 0 ? Number(process.argv[i + 1]) : 24;
   if (!(mb > 0)) throw new Error('usage: bench-verify.ts [--mb N] [--captures-only]');
+  const w = process.argv.indexOf('--workers');
+  const workers = w > 0 ? Number(process.argv[w + 1]) : undefined;
   if (!process.argv.includes('--captures-only')) await recordings();
-  await captures(mb);
+  await captures(mb, workers);
 }
 
 const m = process.argv.indexOf('--measure');
-const mc = process.argv.indexOf('--measure-capture');
 const gen = process.argv.indexOf('--generate'); // --generate FILE MB: only write the capture (for profiling by hand)
 if (gen > 0) process.stderr.write(`${JSON.stringify(generateCapture(process.argv[gen + 1], Number(process.argv[gen + 2]) * 1024 * 1024))}\n`);
-else await (m > 0 ? measure(process.argv[m + 1]) : mc > 0 ? measureCapture(process.argv[mc + 1]) : main());
+else await (m > 0 ? measure(process.argv[m + 1]) : main());
