@@ -4,6 +4,10 @@
  * the same fixed workload in one run, memory per channel, and the smallest masker lookahead that
  * leaks nothing. Prints one JSON line per figure: {"name","unit","value","reference"?,"reference_value"?}.
  *
+ * The masker and pipeline figures measure what the product runs: the WebAssembly kernel
+ * (src/dsp/wasm/, `dsp.kernel` says whether it was built); the `*_js` figures the JS reference of
+ * the same classes, in the same run.
+ *
  * Throughput is in multiples of real time on one core, which is also the number of channels one
  * core could carry. Every timed pass uses fresh per-channel state and 160-sample (20 ms) calls, as
  * a media server feeds a channel; the C harness is timed the same way.
@@ -69,8 +73,11 @@ function detectorPass(x: Int16Array): number {
   return n + d.flush().length;
 }
 
-function maskerPass(x: Int16Array): number {
-  const m = new Masker({ maskTone: '#' });
+/** What the product runs (the WebAssembly kernel when built, see src/dsp/wasm/kernel.ts), or the JS reference. */
+type Impl = 'auto' | 'js';
+
+function maskerPass(x: Int16Array, implementation: Impl = 'auto'): number {
+  const m = new Masker({ maskTone: '#', implementation });
   const out = new Int16Array(CHUNK);
   let n = 0;
   for (let i = 0; i < x.length; i += CHUNK) {
@@ -79,17 +86,19 @@ function maskerPass(x: Int16Array): number {
     n += m.drainWindows().length;
   }
   m.flush();
-  return n + m.drainWindows().length;
+  n += m.drainWindows().length;
+  m.dispose();
+  return n;
 }
 
 /** Before the shared analysis, for comparison: a detector and a masker each analysing the chunk. */
 function separatePipelinePass(x: Int16Array): number {
-  return detectorPass(x) + maskerPass(x);
+  return detectorPass(x) + maskerPass(x, 'js');
 }
 
 /** The board's audio path on one linear channel: detector + masker over one analysis. */
-function pipelinePass(x: Int16Array): number {
-  const p = new BoardChannelPipeline({ maskTone: '#' });
+function pipelinePass(x: Int16Array, implementation: Impl = 'auto'): number {
+  const p = new BoardChannelPipeline({ maskTone: '#', implementation });
   const out = new Int16Array(CHUNK);
   let n = 0;
   for (let i = 0; i < x.length; i += CHUNK) {
@@ -97,12 +106,14 @@ function pipelinePass(x: Int16Array): number {
     n += p.drainWindows().length;
   }
   n += p.flush().digits.length;
-  return n + p.drainWindows().length;
+  n += p.drainWindows().length;
+  p.dispose();
+  return n;
 }
 
 /** The board's audio path on one A-law channel: codewords in, decoded for the one analysis, codewords out. */
-function g711PipelinePass(codes: Uint8Array): number {
-  const p = new G711BoardChannelPipeline('alaw', { maskTone: '#' });
+function g711PipelinePass(codes: Uint8Array, implementation: Impl = 'auto'): number {
+  const p = new G711BoardChannelPipeline('alaw', { maskTone: '#', implementation });
   const out = new Uint8Array(CHUNK);
   let n = 0;
   for (let i = 0; i < codes.length; i += CHUNK) {
@@ -111,25 +122,34 @@ function g711PipelinePass(codes: Uint8Array): number {
     n += p.drainWindows().length;
   }
   n += p.flush().digits.length;
-  return n + p.drainWindows().length;
+  n += p.drainWindows().length;
+  p.dispose();
+  return n;
 }
 
-/** Bytes of heap and typed-array memory per instance, from `count` live instances. */
+/**
+ * Bytes of heap and typed-array memory per instance, from `count` live instances. A channel run
+ * by the kernel keeps its state in the kernel's linear memory, which grows by 64 kB pages: for
+ * those the heap of the JS objects is measured and the channel's block in the kernel
+ * (`stateBytes`, exact) added.
+ */
 function bytesPerChannel(make: () => unknown, count = 2000): number | undefined {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return undefined;
+  const probe = make() as { implementation?: string; stateBytes?: number };
+  const kernel = probe.implementation === 'kernel';
   const used = (): number => {
     gc();
     gc();
     const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
+    return kernel ? m.heapUsed : m.heapUsed + m.arrayBuffers;
   };
   const before = used();
   const keep: unknown[] = [];
   for (let i = 0; i < count; i++) keep.push(make());
   const after = used();
   if (keep.length !== count) throw new Error('unreachable');
-  return (after - before) / count;
+  return (after - before) / count + (kernel ? (probe.stateBytes ?? 0) : 0);
 }
 
 /** Samples of placed digits whose output position is not inside a mask window. */
@@ -162,6 +182,10 @@ const THROUGHPUT: Record<string, (w: Workload, codes: Uint8Array) => number> = {
   masker: (w) => maskerPass(w.samples),
   pipeline: (w) => pipelinePass(w.samples),
   pipeline_alaw: (_w, codes) => g711PipelinePass(codes),
+  // The JS reference implementation of the same classes (what runs when the kernel is not built).
+  masker_js: (w) => maskerPass(w.samples, 'js'),
+  pipeline_js: (w) => pipelinePass(w.samples, 'js'),
+  pipeline_alaw_js: (_w, codes) => g711PipelinePass(codes, 'js'),
   pipeline_separate: (w) => separatePipelinePass(w.samples),
 };
 
@@ -202,6 +226,9 @@ function main(): void {
     }
   }
   const refMedian = median(refRuns);
+  const kernel = new Masker({ maskTone: '#' });
+  emit({ name: 'dsp.kernel', unit: 'implementation of masker and pipeline figures', value: kernel.implementation === 'kernel' ? 1 : 0, reference: 'WebAssembly kernel built (1) or JS (0)', reference_value: 1 });
+  kernel.dispose();
   emit({ name: 'dsp.spandsp_dtmf_rx.throughput', unit: 'x realtime per core (CPU time)', value: round(refMedian) });
   for (const name of figures) {
     emit({ name: `dsp.${name}.throughput`, unit: 'x realtime per core (CPU time)', value: round(median(ours[name])), reference: ref, reference_value: round(refMedian) });
@@ -228,11 +255,17 @@ function main(): void {
     p.process(w.samples.subarray(0, CHUNK));
     return p;
   });
+  const memPipeJs = bytesPerChannel(() => {
+    const p = new G711BoardChannelPipeline('alaw', { maskTone: '#', implementation: 'js' });
+    p.process(codes.subarray(0, CHUNK));
+    return p;
+  });
   for (const [name, v] of [
     ['detector', memDet],
     ['masker', memMask],
     ['pipeline', memPipeLinear],
     ['pipeline_alaw', memPipe],
+    ['pipeline_alaw_js', memPipeJs],
   ] as const) {
     if (v !== undefined) emit({ name: `dsp.${name}.memory_per_channel`, unit: 'bytes', value: Math.round(v), reference: 'sizeof(dtmf_rx_state_t)', reference_value: c.stateBytes });
   }
