@@ -9,9 +9,10 @@
  * The capture is µs pcap on Ethernet: 64 concurrent calls of 20 ms PCMU packets (214-byte frames)
  * with an RFC 4733 key press every 2 s per call. It is written in os.tmpdir() and deleted after.
  * Files are read with 1 MiB stream chunks (fewer awaits per packet than the 64 KiB default).
+ * Then the real `dtmfguard verify --json --mask-tone '#'` over the same file (the whole verifier,
+ * in-band receivers included, on silent audio), against the same tshark run: wall and CPU time.
  * Prints JSON lines {"name","unit","value","reference"?,"reference_value"?}.
  */
-import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ import { encapsulate, udpIpPackets } from '../src/capture/frame-builder.ts';
 import { pcapFileHeader, pcapRecord } from '../src/capture/pcap-writer.ts';
 import { serializeRtp } from '../src/rtp/packet.ts';
 import { serializeTelephoneEvent } from '../src/rtp/telephone-event.ts';
+// @ts-expect-error plain ESM helper without type declarations
+import { timed, verifyWithCli } from './bench-verify-cli.mjs';
 
 const mbArg = process.argv.indexOf('--mb');
 const targetMb = mbArg > 0 ? Number(process.argv[mbArg + 1]) : 20;
@@ -107,12 +110,13 @@ try {
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
 
   // 3. tshark on the same file, decoding RTP and RFC 4733 events.
-  t = process.hrtime.bigint();
-  const ts = spawnSync('tshark', ['-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtpevent', '-T', 'fields', '-e', 'rtpevent.event_id'],
-    { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
-  const tsharkS = Number(process.hrtime.bigint() - t) / 1e9;
+  const ts = timed(['tshark', '-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtpevent', '-T', 'fields', '-e', 'rtpevent.event_id']);
+  const tsharkS: number = ts.seconds;
   const tsharkOk = ts.status === 0;
-  const tsharkEventPackets = tsharkOk ? ts.stdout.toString().split('\n').filter((l) => l).length : 0;
+  const tsharkEventPackets = tsharkOk ? (ts.stdout as string).split('\n').filter((l) => l).length : 0;
+
+  // 4. The real command over the same file.
+  const cli = verifyWithCli(file);
   process.stderr.write(`bench-capture: reader ${readerS.toFixed(2)} s, analysis ${analysisS.toFixed(2)} s (${events} presses), tshark ${tsharkS.toFixed(2)} s (${tsharkEventPackets} event packets)\n`);
 
   const ref = tsharkOk ? { reference: 'tshark -Y rtpevent', reference_value: Math.round(packets / tsharkS) } : {};
@@ -120,6 +124,10 @@ try {
   emit({ name: 'capture_reader_packets_per_s', unit: 'packets/s', value: Math.round(packets / readerS), ...ref, capture_mb: Math.round(sizeMb) });
   emit({ name: 'capture_reader_mb_per_s', unit: 'MB/s', value: Number((sizeMb / readerS).toFixed(1)) });
   emit({ name: 'capture_analysis_peak_rss', unit: 'MB', value: Math.round(rssPeak / (1024 * 1024)), capture_mb: Math.round(sizeMb) });
+  process.stderr.write(`bench-capture: dtmfguard verify ${cli.seconds.toFixed(2)} s wall, ${cli.cpuS.toFixed(2)} s CPU (workers ${cli.workers}, ${cli.events} events); tshark ${tsharkS.toFixed(2)} s wall, ${ts.cpuS.toFixed(2)} s CPU\n`);
+  emit({ name: 'capture_verify_cli_packets_per_s', unit: 'packets/s', value: Math.round(packets / cli.seconds), ...ref, capture_mb: Math.round(sizeMb), workers: cli.workers });
+  emit({ name: 'capture_verify_cli_vs_tshark_cpu', unit: 'x tshark packets per CPU second', value: tsharkOk ? Number((ts.cpuS / cli.cpuS).toFixed(2)) : 0 });
+  emit({ name: 'capture_verify_cli_peak_rss', unit: 'MB', value: Math.round(cli.maxRssBytes / (1024 * 1024)), capture_mb: Math.round(sizeMb) });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

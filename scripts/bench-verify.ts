@@ -17,8 +17,8 @@
  *   npx tsx scripts/bench-verify.ts --mb 1024   # the 1 GB figure (run by hand): 256 MB and 1 GB
  *   npx tsx scripts/bench-verify.ts --captures-only [--workers N]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ import { pcapFileHeader, pcapRecord } from '../src/capture/pcap-writer.ts';
 import { serializeRtp } from '../src/rtp/packet.ts';
 import { serializeTelephoneEvent } from '../src/rtp/telephone-event.ts';
 import { benchWorkload, RATE } from './dsp-workload.ts';
+// @ts-expect-error plain ESM helper without type declarations
+import { tsharkRtpEvents, verifyWithCli } from './bench-verify-cli.mjs';
 
 async function writeRecording(path: string, minutes: number): Promise<number> {
   const codes = encodeAlaw(benchWorkload().samples);
@@ -134,50 +136,6 @@ function generateCapture(file: string, bytes: number): { packets: number; audioS
   return { packets, audioS: (audioPackets * 160) / RATE, presses, placedDigits: Math.round(((audioPackets * 160) / codes.length) * 128) };
 }
 
-interface Timed {
-  seconds: number;
-  cpuS: number;
-}
-
-/** Runs a command under bash and reads its CPU time (user + system of the children) from `times`. */
-function timed(cmd: string[], env: NodeJS.ProcessEnv = process.env): Timed & { status: number | null; stdout: string } {
-  const quoted = cmd.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const t = process.hrtime.bigint();
-  // stdout to a file (a 1 GB run's JSON verdict is large), `times` to our pipe.
-  const out = join(tmpdir(), `dg-bench-out-${process.pid}.txt`);
-  const r = spawnSync('bash', ['-c', `${quoted} > '${out}'; s=$?; times; exit $s`], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const lines = r.stdout.trim().split('\n');
-  const children = (lines.at(-1) ?? '').split(' ').map((x) => {
-    const m = /(\d+)m([\d.]+)s/.exec(x);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-  });
-  let stdout = '';
-  try {
-    stdout = readFileSync(out, 'utf8');
-  } finally {
-    rmSync(out, { force: true });
-  }
-  return { seconds, cpuS: children[0] + (children[1] ?? 0), status: r.status, stdout };
-}
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-const BIN = join(here, '../src/cli/bin/dtmfguard.mjs');
-
-/** The real `dtmfguard verify` on a capture: wall and CPU time, peak RSS, what it found. */
-function verifyWithCli(file: string, workers: number | undefined): Timed & { maxRssBytes: number; packets: number; events: number; inband: number; streams: number; workers: string } {
-  const usage = join(tmpdir(), `dg-bench-rusage-${process.pid}.json`);
-  const args = [process.execPath, '--import', join(here, 'bench-verify-rusage.mjs'), BIN, 'verify', '--json', '--mask-tone', '#', ...(workers === undefined ? [] : ['--workers', String(workers)]), file];
-  const r = timed(args, { ...process.env, DG_BENCH_RUSAGE: usage });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`dtmfguard verify exited ${r.status}`);
-  const u = JSON.parse(readFileSync(usage, 'utf8')) as { maxRssBytes: number };
-  rmSync(usage, { force: true });
-  const v = JSON.parse(r.stdout) as { files: Array<{ digits: Array<{ source: string }>; streams?: unknown[]; capture?: { packets: number } }> };
-  const f = v.files[0];
-  const events = f.digits.filter((d) => d.source === 'rfc4733').length;
-  return { seconds: r.seconds, cpuS: r.cpuS, maxRssBytes: u.maxRssBytes, packets: f.capture?.packets ?? 0, events, inband: f.digits.length - events, streams: f.streams?.length ?? 0, workers: workers === undefined ? 'default' : String(workers) };
-}
-
 async function captures(mb: number, workers: number | undefined): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dg-bench-verify-cap-'));
   try {
@@ -186,14 +144,14 @@ async function captures(mb: number, workers: number | undefined): Promise<void> 
       const file = join(dir, `bench-${size}mb.pcap`);
       const g = generateCapture(file, size * 1024 * 1024);
       const fileMb = statSync(file).size / (1024 * 1024);
-      const r = verifyWithCli(file, workers);
+      const r = verifyWithCli(file, { workers });
       runs.push({ mb: fileMb, rss: r.maxRssBytes });
       if (size !== mb) {
         rmSync(file);
         continue;
       }
       // tshark over the same file, same run: RTP (heuristic) and RFC 4733 events, no audio decoding.
-      const ts = timed(['tshark', '-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtpevent', '-T', 'fields', '-e', 'rtpevent.event_id']);
+      const ts = tsharkRtpEvents(file);
       const ok = ts.status === 0;
       const ref = ok ? { reference: 'tshark -Y rtpevent (no audio decoding), same file', reference_value: Math.round(g.packets / ts.seconds) } : {};
       const load = loadavg().map((x) => x.toFixed(1)).join(' ');
