@@ -425,31 +425,31 @@ static void low_last(Chan *c) {
 
 /* ---------------------------------------------------------------- tone presence ------------- */
 
+/*
+ * The largest of |re[i]|² + |im[i]|², i = 0..3, without a branch per comparison (the reference's
+ * `if (m > max) max = m` chain mispredicts on speech). Each lane squares and adds as the scalar
+ * code does, and the values are never NaN or −0, so the maximum is the same number.
+ */
+static inline double max_mag4(const double *re, const double *im) {
+  v128_t r0 = wasm_v128_load(re), r1 = wasm_v128_load(re + 2);
+  v128_t i0 = wasm_v128_load(im), i1 = wasm_v128_load(im + 2);
+  v128_t m0 = wasm_f64x2_add(wasm_f64x2_mul(r0, r0), wasm_f64x2_mul(i0, i0));
+  v128_t m1 = wasm_f64x2_add(wasm_f64x2_mul(r1, r1), wasm_f64x2_mul(i1, i1));
+  v128_t m = wasm_f64x2_pmax(m0, m1);
+  return wasm_f64x2_extract_lane(wasm_f64x2_pmax(m, wasm_i64x2_shuffle(m, m, 1, 0)), 0);
+}
+
 static int evaluate_half(Chan *c) {
   int s = (c->halves - 1) & 1;
   if (c->quiet[s] == 1) return 0;
   int o = s * 8;
   const double *re = c->re, *im = c->im;
-  double highMag = re[o + 4] * re[o + 4] + im[o + 4] * im[o + 4];
-  double m = re[o + 5] * re[o + 5] + im[o + 5] * im[o + 5];
-  if (m > highMag) highMag = m;
-  m = re[o + 6] * re[o + 6] + im[o + 6] * im[o + 6];
-  if (m > highMag) highMag = m;
-  m = re[o + 7] * re[o + 7] + im[o + 7] * im[o + 7];
-  if (m > highMag) highMag = m;
-  double high = highMag * c->halfToPower;
+  double high = max_mag4(re + o + 4, im + o + 4) * c->halfToPower;
   double meanPower = c->energy[s] / (double)c->B;
   if (high < c->floorPower) return 0;
   if (high * (1 + c->halfLow) < c->halfRatio * meanPower) return 0;
   low_last(c);
-  double lowMag = re[o] * re[o] + im[o] * im[o];
-  m = re[o + 1] * re[o + 1] + im[o + 1] * im[o + 1];
-  if (m > lowMag) lowMag = m;
-  m = re[o + 2] * re[o + 2] + im[o + 2] * im[o + 2];
-  if (m > lowMag) lowMag = m;
-  m = re[o + 3] * re[o + 3] + im[o + 3] * im[o + 3];
-  if (m > lowMag) lowMag = m;
-  double low = lowMag * c->halfToPower;
+  double low = max_mag4(re + o, im + o) * c->halfToPower;
   if (low < c->floorPower) return 0;
   if (low > high * c->halfLow || high > low * c->halfHigh) return 0;
   return low + high >= c->halfRatio * meanPower;
@@ -458,26 +458,12 @@ static int evaluate_half(Chan *c) {
 static int evaluate_window(Chan *c) {
   high_window(c);
   const double *wr = c->winRe, *wi = c->winIm;
-  double highMag = wr[4] * wr[4] + wi[4] * wi[4];
-  double m = wr[5] * wr[5] + wi[5] * wi[5];
-  if (m > highMag) highMag = m;
-  m = wr[6] * wr[6] + wi[6] * wi[6];
-  if (m > highMag) highMag = m;
-  m = wr[7] * wr[7] + wi[7] * wi[7];
-  if (m > highMag) highMag = m;
-  double high = highMag * c->toPower;
+  double high = max_mag4(wr + 4, wi + 4) * c->toPower;
   double meanPower = (c->energy[0] + c->energy[1]) / c->windowSamples;
   if (high < c->floorPower) return 0;
   if (high * (1 + c->lowLouderRatio) < c->minToneRatio * meanPower) return 0;
   low_window(c);
-  double lowMag = wr[0] * wr[0] + wi[0] * wi[0];
-  m = wr[1] * wr[1] + wi[1] * wi[1];
-  if (m > lowMag) lowMag = m;
-  m = wr[2] * wr[2] + wi[2] * wi[2];
-  if (m > lowMag) lowMag = m;
-  m = wr[3] * wr[3] + wi[3] * wi[3];
-  if (m > lowMag) lowMag = m;
-  double low = lowMag * c->toPower;
+  double low = max_mag4(wr, wi) * c->toPower;
   if (low < c->floorPower) return 0;
   if (low > high * c->lowLouderRatio || high > low * c->highLouderRatio) return 0;
   return low + high >= c->minToneRatio * meanPower;
@@ -517,6 +503,30 @@ static int judge_pair(Chan *c, double e, int row, int col, double l2, double h2)
   return row * 4 + col;
 }
 
+/*
+ * The reference's scan over 4 tone energies v_i = (re² + im²)·k: `if (v > v1) { v2 = v1; v1 = v;
+ * i1 = i } else if (v > v2) v2 = v`, from v1 = v2 = 0, i1 = 0. Its result, for non-negative
+ * values: v1 = the maximum, i1 = the first index holding it (0 when all are 0), v2 = the largest
+ * of the others. Computed that way, without branches on the values (they mispredict on speech).
+ */
+static inline int strongest4(const double *re, const double *im, double k, double *e, double *v1, double *v2) {
+  double v[4];
+  for (int i = 0; i < 4; i++) v[i] = (re[i] * re[i] + im[i] * im[i]) * k;
+  for (int i = 0; i < 4; i++) e[i] = v[i];
+  double a = v[0] < v[1] ? v[1] : v[0];
+  double b = v[2] < v[3] ? v[3] : v[2];
+  double m = a < b ? b : a;
+  int i1 = v[0] == m ? 0 : v[1] == m ? 1 : v[2] == m ? 2 : 3;
+  double second = 0;
+  for (int i = 0; i < 4; i++) {
+    double x = i == i1 ? 0 : v[i];
+    second = second < x ? x : second;
+  }
+  *v1 = m;
+  *v2 = second;
+  return i1;
+}
+
 static int analyze_window(Chan *c, int full) {
   double n = c->N;
   double sum = c->sum[0] + c->sum[1];
@@ -536,36 +546,15 @@ static int analyze_window(Chan *c, int full) {
   high_window(c);
   const double *wr = c->winRe, *wi = c->winIm;
   c->highComputed = 1;
-  int col = 0;
-  double h1 = 0, h2 = 0;
-  for (int i = 0; i < 4; i++) {
-    double v = (wr[4 + i] * wr[4 + i] + wi[4 + i] * wi[4 + i]) * k;
-    he[i] = v;
-    if (v > h1) {
-      h2 = h1;
-      h1 = v;
-      col = i;
-    } else if (v > h2) {
-      h2 = v;
-    }
-  }
+  double h1, h2;
+  int col = strongest4(wr + 4, wi + 4, k, he, &h1, &h2);
   c->col = col;
   if (!full && (h1 < 0.5 * c->toneFloor || h1 < 0.03 * e)) return NO_KEY;
   low_window(c);
   c->lowComputed = 1;
-  int row = 0;
-  double l1 = 0, l2 = 0;
-  for (int i = 0; i < 4; i++) {
-    double v = (wr[i] * wr[i] + wi[i] * wi[i]) * k;
-    le[i] = v;
-    if (v > l1) {
-      l2 = l1;
-      l1 = v;
-      row = i;
-    } else if (v > l2) {
-      l2 = v;
-    }
-  }
+  double l1, l2;
+  int row = strongest4(wr, wi, k, le, &l1, &l2);
+  (void)l1;
   c->row = row;
   c->secondLowEnergy = l2;
   c->secondHighEnergy = h2;
