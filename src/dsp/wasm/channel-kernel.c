@@ -177,6 +177,17 @@ static double js_round(double x) {
   return r;
 }
 
+/*
+ * Forward copy, 16 bytes at a time: safe for overlapping ranges with dst below src (the delay
+ * line's shift). Not memory.copy: V8 runs that as a call out of the generated code, which costs
+ * more than the copy itself at a 20 ms chunk's few hundred bytes.
+ */
+static void copy_fwd(unsigned char *dst, const unsigned char *src, uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
 /* ---------------------------------------------------------------- analysis ------------------ */
 
 static void an_reset(Chan *c) {
@@ -200,10 +211,19 @@ static void set_quiet(Chan *c, int s) {
   }
 }
 
-static inline void phasor(Chan *c, int o, int f, double s1, double s2) {
+/*
+ * DtmfAnalysis.phasor for f0..f0+3 of slot s from the final chain states s1 = st[0..3],
+ * s2 = st[4..7]: re = s1 − k[24+f]·s2, im = (−k[32+f])·s2, two frequencies per f64x2.
+ */
+static inline void phasors4v(Chan *c, int s, int f0, const double *st) {
   const double *k = c->k;
-  c->re[o + f] = s1 - k[24 + f] * s2;
-  c->im[o + f] = -k[32 + f] * s2;
+  double *re = c->re + s * 8 + f0, *im = c->im + s * 8 + f0;
+  for (int h = 0; h < 4; h += 2) {
+    v128_t s1 = wasm_v128_load(st + h), s2 = wasm_v128_load(st + 4 + h);
+    v128_t kr = wasm_v128_load(k + 24 + f0 + h), ki = wasm_v128_load(k + 32 + f0 + h);
+    wasm_v128_store(re + h, wasm_f64x2_sub(s1, wasm_f64x2_mul(kr, s2)));
+    wasm_v128_store(im + h, wasm_f64x2_mul(wasm_f64x2_neg(ki), s2));
+  }
 }
 
 /*
@@ -257,7 +277,7 @@ static void goertzel_pair(const double *cf, const int16_t *x0, const int16_t *x1
 
 /* The group from f0 of slot s from the final states st[0..7] (as goertzel_pair writes them). */
 static void phasors4(Chan *c, int s, int f0, const double *st) {
-  for (int f = 0; f < 4; f++) phasor(c, s * 8, f0 + f, st[f], st[4 + f]);
+  phasors4v(c, s, f0, st);
 }
 
 /*
@@ -384,13 +404,13 @@ static void combine(Chan *c, int f0) {
   int a = (last ^ 1) * 8;
   int b = last * 8;
   const double *k = c->k;
-  for (int f = f0; f < f0 + 4; f++) {
-    double rr = k[40 + f];
-    double ri = k[48 + f];
-    double br = c->re[b + f];
-    double bi = c->im[b + f];
-    c->winRe[f] = c->re[a + f] + rr * br - ri * bi;
-    c->winIm[f] = c->im[a + f] + rr * bi + ri * br;
+  /* Two frequencies per f64x2; per lane the reference's (re_a + rr·br) − ri·bi and (im_a + rr·bi) + ri·br. */
+  for (int f = f0; f < f0 + 4; f += 2) {
+    v128_t rr = wasm_v128_load(k + 40 + f), ri = wasm_v128_load(k + 48 + f);
+    v128_t br = wasm_v128_load(c->re + b + f), bi = wasm_v128_load(c->im + b + f);
+    v128_t ar = wasm_v128_load(c->re + a + f), ai = wasm_v128_load(c->im + a + f);
+    wasm_v128_store(c->winRe + f, wasm_f64x2_sub(wasm_f64x2_add(ar, wasm_f64x2_mul(rr, br)), wasm_f64x2_mul(ri, bi)));
+    wasm_v128_store(c->winIm + f, wasm_f64x2_add(wasm_f64x2_add(ai, wasm_f64x2_mul(rr, bi)), wasm_f64x2_mul(ri, br)));
   }
 }
 
@@ -775,22 +795,18 @@ static void apply_mask(Chan *c, void *out, int32_t pos, int32_t m) {
         c->winStart = j;
         c->tablePos = 0;
       }
+      /* The mask tone from where it stopped, in runs up to the table's end (it wraps there). */
       int32_t t = c->tablePos;
-      int32_t oEnd = pos + (int32_t)(runEnd - base);
-      if (c->elem == 2) {
-        int16_t *o = (int16_t *)out;
-        const int16_t *tab = (const int16_t *)c->table;
-        for (int32_t k = pos + (int32_t)(j - base); k < oEnd; k++) {
-          o[k] = tab[t];
-          if (++t == period) t = 0;
-        }
-      } else {
-        uint8_t *o = (uint8_t *)out;
-        const uint8_t *tab = (const uint8_t *)c->table;
-        for (int32_t k = pos + (int32_t)(j - base); k < oEnd; k++) {
-          o[k] = tab[t];
-          if (++t == period) t = 0;
-        }
+      int32_t k = pos + (int32_t)(j - base);
+      const int32_t oEnd = pos + (int32_t)(runEnd - base);
+      const int32_t es = c->elem;
+      while (k < oEnd) {
+        int32_t len = oEnd - k;
+        if (len > period - t) len = period - t;
+        copy_fwd((unsigned char *)out + (uint32_t)k * es, (const unsigned char *)c->table + (uint32_t)t * es, (uint32_t)len * es);
+        k += len;
+        t += len;
+        if (t == period) t = 0;
       }
       c->tablePos = t;
     } else {
@@ -798,17 +814,6 @@ static void apply_mask(Chan *c, void *out, int32_t pos, int32_t m) {
     }
     j = runEnd;
   }
-}
-
-/*
- * Forward copy, 16 bytes at a time: safe for overlapping ranges with dst below src (the delay
- * line's shift). Not memory.copy: V8 runs that as a call out of the generated code, which costs
- * more than the copy itself at a 20 ms chunk's few hundred bytes.
- */
-static void copy_fwd(unsigned char *dst, const unsigned char *src, uint32_t n) {
-  uint32_t i = 0;
-  for (; i + 16 <= n; i += 16) wasm_v128_store(dst + i, wasm_v128_load(src + i));
-  for (; i < n; i++) dst[i] = src[i];
 }
 
 /* out[k] = the element written `d` writes before in[k] (delay-line.ts). */
