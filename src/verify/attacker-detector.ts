@@ -224,18 +224,24 @@ export class AttackerDetector {
    * an on-frequency tone turns by exactly ω·hop; what is left over is 2π·Δf·hop/fs.
    */
   private accumulate(): void {
+    // No closure or tuple here: this runs for every hit window (tsx wraps each closure it creates).
     const a = this.analyzer;
-    const turn = (c: Float64Array, p: Float64Array, k: number): [number, number] => {
-      const re = c[0] * p[0] + c[1] * p[1];
-      const im = c[1] * p[0] - c[0] * p[1];
-      return [re * this.stepCos[k] + im * this.stepSin[k], im * this.stepCos[k] - re * this.stepSin[k]];
-    };
-    const [lr, li] = turn(a.pairLow, this.prevLow, this.runRow);
-    const [hr, hi] = turn(a.pairHigh, this.prevHigh, 4 + this.runCol);
-    this.accLowRe += lr;
-    this.accLowIm += li;
-    this.accHighRe += hr;
-    this.accHighIm += hi;
+    const c = a.pairLow;
+    const p = this.prevLow;
+    const lc = this.stepCos[this.runRow];
+    const ls = this.stepSin[this.runRow];
+    let re = c[0] * p[0] + c[1] * p[1];
+    let im = c[1] * p[0] - c[0] * p[1];
+    this.accLowRe += re * lc + im * ls;
+    this.accLowIm += im * lc - re * ls;
+    const d = a.pairHigh;
+    const q = this.prevHigh;
+    const hc = this.stepCos[4 + this.runCol];
+    const hs = this.stepSin[4 + this.runCol];
+    re = d[0] * q[0] + d[1] * q[1];
+    im = d[1] * q[0] - d[0] * q[1];
+    this.accHighRe += re * hc + im * hs;
+    this.accHighIm += im * hc - re * hs;
   }
 
   /** Mean frequency error of the run's worse tone, as a fraction (0 when no pair of hits was one hop apart). */
