@@ -37,6 +37,7 @@ interface Exports {
   k_pending_confirmed(c: number): number;
   k_chan_bytes(b: number, d: number, elem: number, markSize: number): number;
   k_chan_new(cfg: number): number;
+  k_decode_check(law: number, table: number): number;
 }
 
 /**
@@ -46,7 +47,7 @@ interface Exports {
  */
 const PIECE = 8192;
 /** Doubles of a channel configuration (layout: k_chan_new in channel-kernel.c). */
-const CFG_LENGTH = 66;
+const CFG_LENGTH = 67;
 
 /** What a channel is made of; the numbers come from the JS classes so both judge alike. */
 export interface KernelChannelConfig {
@@ -159,6 +160,7 @@ export class DspKernel {
     const cfg = new Float64Array(CFG_LENGTH);
     cfg.set([c.halfSize, c.delaySamples, c.elementBytes, c.markSize, c.fillValue, tablePtr, c.maskTable.length, decodePtr, kPtr, c.gateEnergy, c.secure ? 1 : 0, c.detector ? 1 : 0], 0);
     cfg.set(c.presence, 12);
+    cfg[66] = c.decodeKey === 'alaw' ? 1 : c.decodeKey === 'ulaw' ? 2 : 0;
     if (c.detector) {
       cfg[22] = invPtr;
       cfg.set(c.detector.block, 23);
@@ -243,6 +245,15 @@ export class DspKernel {
       const end = f[g + 2];
       digits.push({ digit: DTMF_KEYS[f[g]], startSample: start, endSample: end, startMs: (start * 1000) / sampleRate, endMs: (end * 1000) / sampleRate });
     }
+  }
+
+  /** Whether the kernel's vector G.711 decoder gives `table` (the law's decode table) for all 256 codewords. */
+  decodeMatches(law: 'alaw' | 'ulaw', table: Int16Array): boolean {
+    const p = this.alloc(table.byteLength);
+    this.h16.set(table, p >> 1);
+    const ok = this.x.k_decode_check(law === 'alaw' ? 1 : 2, p) === 1;
+    this.x.k_free(p);
+    return ok;
   }
 
   /** @internal */ exports(): Exports {

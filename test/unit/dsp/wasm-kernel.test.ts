@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { benchWorkload } from '../../../scripts/dsp-workload.ts';
 import { BoardChannelPipeline } from '../../../src/dsp/board-pipeline.ts';
 import { DTMF_KEYS, type MaskTone } from '../../../src/dsp/dtmf-keys.ts';
+import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../../../src/dsp/g711.ts';
 import { concat, dtmfTone, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import { speechLike } from '../../../src/dsp/mask-speech-like.ts';
 import { G711Masker, Masker } from '../../../src/dsp/masker.ts';
@@ -167,6 +168,16 @@ describe.skipIf(!KERNEL_BUILT && !process.env.CI)('kernel vs JS reference: the s
     const x = w.samples.subarray(0, 200_000);
     expectSame({ kind: 'pipeline', codec: 'linear', maskTone: '#' }, x, { chunks: [20_000, 8192, 8193, 1] });
     expectSame({ kind: 'pipeline', codec: 'ulaw', maskTone: '0' }, x, { chunks: [x.length] });
+  });
+});
+
+describe.skipIf(!KERNEL_BUILT && !process.env.CI)('kernel G.711 decoding', () => {
+  it('the vector decoder gives the decode tables for all 256 codewords of each law (else channels use the table)', () => {
+    const kernel = loadKernel()!;
+    expect(kernel.decodeMatches('alaw', ALAW_DECODE_TABLE)).toBe(true);
+    expect(kernel.decodeMatches('ulaw', ULAW_DECODE_TABLE)).toBe(true);
+    // The check can fail: the A-law decoder against the µ-law table.
+    expect(kernel.decodeMatches('alaw', ULAW_DECODE_TABLE)).toBe(false);
   });
 });
 
