@@ -5,13 +5,15 @@
  * C because a Node generator on one thread could not send and receive 150,000 datagrams a second
  * (1,000 streams in, forward and mirror out) and fell behind before the relay did.
  *
- * Every packet's send time (taken just before its sendmmsg) is kept by stream (SSRC - base) and
- * sequence number; a packet's added delay is its receive time (CLOCK_MONOTONIC, right after the
- * recvmmsg that returned it) minus its send time, on each side. The generator's own faults are
- * reported apart, so they are never blamed on the relay:
+ * Every packet's send time (CLOCK_MONOTONIC, just before its sendmmsg) is kept by stream (SSRC -
+ * base) and sequence number; a packet's added delay is its arrival time at the sink socket minus
+ * its send time, on each side. The arrival time is the kernel's SO_TIMESTAMPNS stamp, taken on
+ * CLOCK_REALTIME and brought to CLOCK_MONOTONIC by the two clocks' offset at the read. So the sinks
+ * are read on this process's own 200 µs tick, never woken by the relay's datagrams (a wake-up per
+ * send would cost the relay an inter-processor interrupt each), and a late read is not a late
+ * packet. The generator's own faults are reported apart, so they are never blamed on the relay:
  *   send lag: how far behind its schedule a packet was sent;
- *   receive lag: how long a packet sat in the sink socket before this process read it (the
- *   kernel's SO_TIMESTAMPNS arrival stamp against the clock it stamps with, CLOCK_REALTIME).
+ *   receive lag: how long a packet sat in the sink socket before this process read it.
  *
  * Usage: relay-load STREAMS SECONDS LOOKAHEAD_MS WARMUP_S PT AUDIO_FILE
  *   PT: 8 (PCMA) or 0 (PCMU), the codec of AUDIO_FILE (raw codewords, looped; stream k starts at its
@@ -25,7 +27,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,6 @@ static float *delays; /* ms, measured packets, both sides */
 static int64_t n_delays, late, warmup_late, tail_late;
 static float warmup_max, tail_max;
 static int64_t max_recv_lag, recv_lag_over_1ms;
-static int64_t realtime_minus_mono;
 
 static void drain(struct side *s) {
   static struct mmsghdr msgs[BATCH];
@@ -119,19 +119,23 @@ static void drain(struct side *s) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
       die("recvmmsg");
     }
+    /* The clocks' offset now, not at start: NTP may slew CLOCK_REALTIME during a run. */
     int64_t now = mono_ns();
-    int64_t now_real = now + realtime_minus_mono;
+    int64_t now_real = real_ns();
+    int64_t offset = now_real - now;
     for (int i = 0; i < got; i++) {
       const uint8_t *b = bufs[i];
       if (msgs[i].msg_len < HDR) {
         s->unknown++;
         continue;
       }
+      int64_t arrived = now; /* without a kernel stamp: when this process read it */
       for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
           struct timespec ts;
           memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          int64_t lag = now_real - ((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+          arrived = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - offset;
+          int64_t lag = now - arrived;
           if (lag > max_recv_lag) max_recv_lag = lag;
           if (lag > 1000000) recv_lag_over_1ms++;
         }
@@ -150,7 +154,7 @@ static void drain(struct side *s) {
       }
       s->seen[j] = 1;
       s->received++;
-      int64_t d = now - sent_at[j];
+      int64_t d = arrived - sent_at[j];
       float ms = (float)d / 1e6f;
       if (sent_at[j] < warmup_end) {
         if (d > limit_ns) warmup_late++;
@@ -229,7 +233,6 @@ int main(int argc, char **argv) {
   struct iovec iov[BATCH];
   int64_t batch_j[BATCH];
 
-  realtime_minus_mono = real_ns() - mono_ns();
   struct rusage ru0, ru1;
   getrusage(RUSAGE_SELF, &ru0);
   /* Packet j = i·N + k (stream k, its i-th packet) is due at t0 + j·20ms/N: the streams' packet
@@ -237,7 +240,6 @@ int main(int argc, char **argv) {
   t0 = mono_ns() + 50000000LL;
   warmup_end = t0 + (int64_t)(warmup_s * 1e9);
   int64_t next = 0, sent = 0, max_send_lag = 0, sends_over_1ms = 0, send_errors = 0;
-  struct pollfd pfd[2] = {{sides[0].fd, POLLIN, 0}, {sides[1].fd, POLLIN, 0}};
 
   while (next < total) {
     int64_t now = mono_ns(), woke = now;
@@ -288,8 +290,10 @@ int main(int argc, char **argv) {
       if (due < woke + TICK_NS) due = woke + TICK_NS;
       int64_t wait = due - mono_ns();
       if (wait > 0) {
+        /* A sleep, not a poll on the sinks: a wake-up per datagram the relay sends would charge
+         * the relay an inter-processor interrupt per send. Arrival times come from the kernel. */
         struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-        ppoll(pfd, 2, &ts, NULL);
+        nanosleep(&ts, NULL);
       }
     }
   }
@@ -298,8 +302,8 @@ int main(int argc, char **argv) {
   while (mono_ns() < end && (sides[0].received < sent || sides[1].received < sent)) {
     drain(&sides[0]);
     drain(&sides[1]);
-    struct timespec ts = {0, 5000000};
-    ppoll(pfd, 2, &ts, NULL);
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
   }
   drain(&sides[0]);
   drain(&sides[1]);

@@ -65,6 +65,14 @@ export interface RtpRelayOptions {
    */
   eventPayloadTypes?: number[];
   clock?: RelayClock;
+  /**
+   * Receive buffer of the listen socket (SO_RCVBUF), bytes; the kernel caps it at
+   * net.core.rmem_max. Default 4 MiB: many callers on one port send 50 datagrams a second each, and
+   * while the event loop is held up (a garbage collection, a busy machine) they must queue, not be
+   * dropped (the kernel's default, about 200 KiB, holds some 5 ms of 1,000 streams). 0: the
+   * system's default.
+   */
+  recvBufferBytes?: number;
   /** Builds the masker of each stream; default the board's G711Masker (src/dsp/masker.ts). */
   createMasker?: MaskerFactory;
   /**
@@ -90,6 +98,7 @@ export interface RelayStats extends RelayCounters {
 }
 
 const LATENCY_WINDOW = 8192;
+const DEFAULT_RECV_BUFFER = 4 << 20;
 
 function checkRange(name: string, v: number, min: number, max: number, code: string): number {
   if (!Number.isFinite(v) || v < min || v > max) throw new DgError(code, `${name} ${v} is out of range; use ${min} to ${max}`);
@@ -115,6 +124,7 @@ export class RtpRelay extends EventEmitter {
   private readonly clock: RelayClock;
   private readonly masker: MaskerFactory;
   private readonly secureOf: ((ssrc: number) => boolean) | undefined;
+  private readonly recvBufferBytes: number;
 
   private secureOn: boolean;
   private socket: Socket | undefined;
@@ -150,6 +160,8 @@ export class RtpRelay extends EventEmitter {
     this.clock = opts.clock ?? relaySystemClock;
     this.masker = opts.createMasker ?? boardMasker;
     this.secureOf = opts.secureOf;
+    const rb = opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER;
+    this.recvBufferBytes = rb === 0 ? 0 : checkRange('receive buffer', rb, 65_536, 256 << 20, 'DG5303');
   }
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
@@ -163,7 +175,7 @@ export class RtpRelay extends EventEmitter {
         throw new DgError('DG5305', `${what} is IPv${a.family} but --listen is IPv${listen.family}; use one address family`);
       }
     }
-    const socket = createSocket({ type: listen.family === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: listen.family === 6 ? 'udp6' : 'udp4', ...(this.recvBufferBytes ? { recvBufferSize: this.recvBufferBytes } : {}) });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         reject(new DgError('DG5306', `cannot listen on ${listen.host}:${listen.port} (${err.code ?? err.message}); choose a free port`));
@@ -211,6 +223,11 @@ export class RtpRelay extends EventEmitter {
 
   address(): UdpAddress | undefined {
     return this.bound;
+  }
+
+  /** The listen socket's receive buffer as the kernel reports it (Linux: twice the size granted), or undefined before start. */
+  recvBufferSize(): number | undefined {
+    return this.socket?.getRecvBufferSize();
   }
 
   get secure(): boolean {

@@ -242,3 +242,34 @@ describe('relay on IPv6 loopback', () => {
     expect(got.map((g) => g.toString('hex'))).toEqual(sent.map((s) => s.data.toString('hex')));
   });
 });
+
+describe('relay listen socket buffer', () => {
+  it('queues a burst from many callers on one port while the event loop is held up, instead of dropping it', async () => {
+    const agent = await UdpReceiver.open();
+    const relay = new RtpRelay({ listen: '127.0.0.1:0', forward: agent.address, secure: true });
+    const bound = await relay.start();
+    open.push(agent, relay);
+    const rmemMax = Number(execFileSync('cat', ['/proc/sys/net/core/rmem_max'], { encoding: 'utf8' }));
+    // Linux reports twice what it granted, and grants at most rmem_max.
+    expect(relay.recvBufferSize()).toBe(2 * Math.min(4 << 20, rmemMax));
+    const { createSocket } = await import('node:dgram');
+    const caller = createSocket('udp4');
+    await new Promise<void>((r) => caller.bind(0, '127.0.0.1', () => caller.connect(bound.port, '127.0.0.1', () => r())));
+    open.push({ close: () => new Promise<void>((r) => caller.close(() => r())) });
+    // 1,000 callers' first packets (PCMA, 20 ms each), sent while this thread never yields: the
+    // relay reads none of them until the loop is done. The kernel's default buffer (~200 KiB)
+    // holds a few hundred of these; 4 MiB holds them all.
+    const N = 1000;
+    for (let k = 0; k < N; k++) {
+      const d = Buffer.alloc(12 + 160, 0xd5);
+      d[0] = 0x80;
+      d[1] = 8;
+      d.writeUInt32BE(0x20000000 + k, 8);
+      caller.send(d);
+    }
+    const deadline = Date.now() + 5000;
+    while (relay.stats().datagramsIn < N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (rmemMax >= 2 << 20) expect(relay.stats()).toMatchObject({ datagramsIn: N, audioIn: N, streams: N });
+    else expect(relay.stats().datagramsIn).toBeGreaterThan(0); // a small rmem_max caps what any buffer holds
+  });
+});

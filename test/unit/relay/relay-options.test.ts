@@ -38,6 +38,8 @@ describe('relay options', () => {
     [{ jitterMs: -1 }, 'DG5303'],
     [{ maskTone: '5' as never }, 'DG5304'],
     [{ mirror: 'x' }, 'DG5301'],
+    [{ recvBufferBytes: 1000 }, 'DG5303'],
+    [{ recvBufferBytes: 1 << 30 }, 'DG5303'],
   ])('%j → %s', (opts, expected) => {
     expect(code(() => new RtpRelay({ ...base, ...opts }))).toBe(expected);
   });
