@@ -1,15 +1,17 @@
 /*
  * The board's per-channel DSP path as a WebAssembly kernel: the same computation as the
- * TypeScript reference (dtmf-analysis.ts, tone-presence.ts, masker.ts MaskCore, delay-line.ts,
+ * TypeScript reference (dtmf-analysis.ts, tone-presence.ts, mask-core.ts MaskCore, delay-line.ts,
  * detector-block.ts analyzeWindow, detector.ts advance/closeRun), with the same floating-point
  * operations in the same order, so every verdict, sample, codeword, window and digit is identical
  * (the differential tests in test/unit/dsp/wasm-kernel*.test.ts hold it to that). WebAssembly has
  * no implicit fused multiply-add and f64x2 lanes round like scalar f64, so "same order" means
  * "same bits". Built by scripts/build-wasm.sh with -ffp-contract=off.
  *
- * What is faster here than in JS is not the filter arithmetic (a Goertzel chain is bound by the
- * latency of its multiply-add, in any language) but everything around it: the per-half
- * bookkeeping, and two chains per f64x2 register.
+ * What is faster here than in JS is not the filter arithmetic as such (a Goertzel chain is bound
+ * by the latency of its multiply and add, in any language) but running two halves' chains side by
+ * side in f64x2 registers (goertzel_pair), and everything around the filters: the per-half
+ * bookkeeping, branchless maxima, vector energies, window sums and G.711 decoding (figures:
+ * docs/benchmarks.md, "DSP throughput").
  *
  * Every constant that the reference computes with Math.cos, Math.sin and powers (filter coefficients,
  * thresholds, the pair-fit inverses) is computed by the JS side and passed in, and atan2 is
