@@ -156,7 +156,7 @@ export function register(program: Command): void {
     .option('--allow-truncated', 'verify the part of a truncated WAV file that is there (the verdict says truncated) instead of refusing it')
     .option('--rtp-port <port>', 'captures: a UDP port carrying RTP even where SIP/SDP does not say so (repeatable)', (v: string, prev: number[] = []) => [...prev, intIn('--rtp-port', 1, 65535)(v)])
     .option('--event-pt <pt>', 'captures: telephone-event payload type where no SDP names one', intIn('--event-pt', 0, 127), 101)
-    .option('--workers <n>', 'capture files: worker threads for the in-band receivers, 0 for none (default: one per core from 16 MB, none below)', intIn('--workers', 0, 16))
+    .option('--workers <n>', 'capture files: worker threads for the in-band receivers, 0 for none (default from 16 MB: one per core beyond the reader\'s; none below)', intIn('--workers', 0, 16))
     .option('--no-attacker', 'only the Q.24 receiver in-band (skip the sensitive receiver that finds fragments down to 10 ms and -45 dBm0)')
     .option('--report <out.html>', 'write a self-contained HTML report (verdict, input SHA-256, timelines, spectrograms around each digit)')
     .option('--sign <key.pem>', 'sign the JSON verdict with this Ed25519 private key (check with dtmfguard verify-signature)')
