@@ -39,7 +39,8 @@ import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-lo
 // threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). A V8 flag
 // must be given at start-up (set later, it aborts V8): run again with it.
 if (!process.execArgv.includes('--single-threaded-gc') && process.env.DTMFGUARD_BENCH_PARALLEL_GC !== '1') {
-  const r = spawnSync(process.execPath, ['--single-threaded-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const flags = (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
+  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 

@@ -19,6 +19,7 @@ import { DgError } from '../../src/errors.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../../src/rtp/packet.ts';
 import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddress } from './address.ts';
 import type { MaskerFactory } from './masker-port.ts';
+import { PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
 import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
 
@@ -138,6 +139,7 @@ export class RtpRelay extends EventEmitter {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly counters = newRelayCounters();
   private readonly latencies = new Float64Array(LATENCY_WINDOW);
+  private readonly arena = new PacketArena();
   private latencyCount = 0;
   private stopping = false;
 
@@ -252,11 +254,15 @@ export class RtpRelay extends EventEmitter {
   }
 
   /** Entry point of every datagram; public so tests and benchmarks can drive the relay without a socket. */
-  onDatagram(msg: Buffer): void {
+  onDatagram(datagram: Uint8Array): void {
     if (this.stopping) return;
     const c = this.counters;
     c.datagramsIn++;
     const now = this.clock.now();
+    // G.711 audio is held for the lookahead: held as a copy packed with others (packet-arena.ts),
+    // not in the ArrayBuffer of its own the socket gave it. Same bytes, same length.
+    const pt7 = datagram.length >= 12 ? datagram[1] & 0x7f : -1;
+    const msg = pt7 === PT_PCMA || pt7 === PT_PCMU ? this.arena.copy(datagram) : datagram;
     if (msg.length >= 8 && msg[0] >> 6 === 2 && (msg[1] & 0x7f) >= 72 && (msg[1] & 0x7f) <= 76) {
       // RTCP multiplexed on the RTP port (RFC 5761 §4: packet types 200–204 in octet 1): reports,
       // not media; on at once, unchanged.
