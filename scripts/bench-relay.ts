@@ -22,7 +22,9 @@
  * Usage: npx tsx scripts/bench-relay.ts [STEPS=250,500,1000,1500] [seconds-per-step=12]
  *   STEPS: stream counts in order (repeat one to run it several times: 1000,1000,1000).
  *   DTMFGUARD_BENCH_PIN=0 leaves both processes to the scheduler's choice of core;
- *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below).
+ *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below);
+ *   DTMFGUARD_BENCH_PARALLEL_GC=1: V8's default collector; DTMFGUARD_BENCH_V8_FLAGS: other V8 flags
+ *   instead of --single-threaded-gc (collector experiments, e.g. "--single-threaded-gc --trace-gc-nvp").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,15 +40,23 @@ import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-lo
 // Garbage collection on the event loop thread alone: with parallel GC it waits for V8's helper
 // threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). A V8 flag
 // must be given at start-up (set later, it aborts V8): run again with it.
-if (!process.execArgv.includes('--single-threaded-gc') && process.env.DTMFGUARD_BENCH_PARALLEL_GC !== '1') {
+if (process.env.DTMFGUARD_BENCH_RELAY_CHILD !== '1' && process.env.DTMFGUARD_BENCH_PARALLEL_GC !== '1') {
   const flags = (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
-  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, DTMFGUARD_BENCH_RELAY_CHILD: '1' },
+  });
   process.exit(r.status ?? 1);
 }
 
 const DEFAULT_STEPS = [250, 500, 1000, 1500];
 const stepsArg = process.argv[2] ?? DEFAULT_STEPS.join(',');
-const STEPS = stepsArg.includes(',') ? stepsArg.split(',').map(Number) : DEFAULT_STEPS.filter((n) => n <= Number(stepsArg));
+const below = DEFAULT_STEPS.filter((n) => n <= Number(stepsArg));
+const STEPS = stepsArg.includes(',') ? stepsArg.split(',').map(Number) : below.length ? below : [Number(stepsArg)];
+if (!STEPS.every((n) => Number.isInteger(n) && n > 0)) {
+  process.stderr.write(`relay bench: ${JSON.stringify(stepsArg)} is not a stream count or a comma-separated list of them, e.g. 250,500,1000\n`);
+  process.exit(2);
+}
 const stepSeconds = Number(process.argv[3] ?? 12);
 const WARMUP_S = 2;
 /**
