@@ -28,6 +28,18 @@ function pcapMagicInfo(m: Uint8Array): { little: boolean; nano: boolean; modifie
 }
 
 export async function* readPcap(r: ByteReader, summary: CaptureSummary): AsyncGenerator<CapturedPacket> {
+  for await (const batch of readPcapBatches(r, summary)) yield* batch;
+}
+
+/** Records per batch at most: bounds a batch's array whatever the chunk size. */
+const MAX_BATCH = 4096;
+
+/**
+ * The records as arrays: every record already buffered is parsed synchronously into one array, so
+ * a consumer pays one await per read chunk instead of one per packet. Each packet's `data` is a
+ * view of the reader's chunk, valid while the consumer handles the batch.
+ */
+export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): AsyncGenerator<CapturedPacket[]> {
   const header = await r.read(FILE_HEADER);
   if (header.length < FILE_HEADER) {
     throw captureError(CAPTURE_CODES.tooShort, `pcap file header is ${header.length} bytes, expected 24: the file is truncated`);
@@ -42,10 +54,21 @@ export async function* readPcap(r: ByteReader, summary: CaptureSummary): AsyncGe
   const fracToNs = info.nano ? 1 : 1000;
   const recHeader = info.modified ? 24 : 16;
   summary.format = 'pcap';
+  const u32 = little
+    ? (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+    : (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  // Packets in one second share its BigInt (two BigInt operations per packet instead of four).
+  let lastSec = -1;
+  let secNs = 0n;
 
+  let batch: CapturedPacket[] = [];
   for (;;) {
     let h = r.tryRead(recHeader);
     if (!h) {
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
       if (!(await r.fill(recHeader))) {
         if (r.buffered > 0) {
           summary.partial = { code: CAPTURE_CODES.truncated, offset: r.offset,
@@ -55,18 +78,24 @@ export async function* readPcap(r: ByteReader, summary: CaptureSummary): AsyncGe
       }
       h = r.tryRead(recHeader)!;
     }
-    const v = new DataView(h.buffer, h.byteOffset, recHeader);
-    const sec = v.getUint32(0, little);
-    const frac = v.getUint32(4, little);
-    const inclLen = v.getUint32(8, little);
-    const origLen = v.getUint32(12, little);
+    const sec = u32(h, 0);
+    const frac = u32(h, 4);
+    const inclLen = u32(h, 8);
+    const origLen = u32(h, 12);
     if (inclLen > MAX_RECORD_BYTES) {
+      if (batch.length > 0) yield batch;
       summary.partial = { code: CAPTURE_CODES.badLength, offset: r.offset - recHeader,
         message: `record length ${inclLen} is beyond any snapshot length: the rest of the file was skipped` };
       return;
     }
     let data = r.tryRead(inclLen);
     if (!data) {
+      // The header stays consumed while the body is awaited: hand out what is parsed first (its
+      // views are of the chunk the fill may replace).
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
       await r.fill(inclLen);
       data = r.tryRead(inclLen);
       if (!data) {
@@ -77,12 +106,14 @@ export async function* readPcap(r: ByteReader, summary: CaptureSummary): AsyncGe
     }
     summary.packets++;
     summary.bytes += inclLen;
-    yield {
-      timestampNs: BigInt(sec) * 1_000_000_000n + BigInt(frac * fracToNs),
-      linkType,
-      data,
-      originalLength: origLen,
-      interfaceId: 0,
-    };
+    if (sec !== lastSec) {
+      lastSec = sec;
+      secNs = BigInt(sec) * 1_000_000_000n;
+    }
+    batch.push({ timestampNs: secNs + BigInt(frac * fracToNs), linkType, data, originalLength: origLen, interfaceId: 0 });
+    if (batch.length >= MAX_BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
 }

@@ -2,6 +2,7 @@
  * The capture reader: pcap or pcapng, told apart by the magic number, read as a pull-based stream.
  *
  *   for await (const pkt of reader) ...   // constant memory, one record at a time
+ *   for await (const b of reader.batches()) ...  // or: the records of each read chunk in one array
  *   reader.summary                        // format, counts, what was skipped, why it stopped early
  *
  * An unreadable file (empty, not a capture, damaged header) throws a DgError (DG6xxx, exit 2) from
@@ -12,29 +13,44 @@ import { isDgError } from '../errors.ts';
 import { ByteReader } from './byte-reader.ts';
 import { CAPTURE_CODES, captureError, type CaptureSummary } from './capture-errors.ts';
 import type { CapturedPacket } from './captured-packet.ts';
-import { isPcapMagic, readPcap } from './pcap.ts';
+import { isPcapMagic, readPcapBatches } from './pcap.ts';
 import { isPcapngMagic, readPcapng } from './pcapng.ts';
 
 export type { CapturedPacket } from './captured-packet.ts';
 
 export interface CaptureReader extends AsyncIterable<CapturedPacket> {
   readonly summary: CaptureSummary;
+  /**
+   * The same packets in arrays, one await per array instead of one per packet (the verifier's hot
+   * loop). Optional for other readers (live capture); iterate a reader once, one way or the other.
+   */
+  batches?(): AsyncIterable<CapturedPacket[]>;
 }
 
 export function readCapture(source: Readable | AsyncIterable<Uint8Array>): CaptureReader {
   const summary: CaptureSummary = { format: 'unknown', packets: 0, bytes: 0, skipped: {} };
   let started = false;
+  const start = (): AsyncGenerator<CapturedPacket[]> => {
+    if (started) throw new Error('a capture reader can be iterated only once');
+    started = true;
+    return iterate(source, summary);
+  };
   return {
     summary,
     [Symbol.asyncIterator]() {
-      if (started) throw new Error('a capture reader can be iterated only once');
-      started = true;
-      return iterate(source, summary);
+      return flatten(start());
+    },
+    batches() {
+      return { [Symbol.asyncIterator]: start };
     },
   };
 }
 
-async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: CaptureSummary): AsyncGenerator<CapturedPacket> {
+async function* flatten(batches: AsyncGenerator<CapturedPacket[]>): AsyncGenerator<CapturedPacket> {
+  for await (const b of batches) yield* b;
+}
+
+async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: CaptureSummary): AsyncGenerator<CapturedPacket[]> {
   const r = new ByteReader(source);
   let yielded = false;
   try {
@@ -49,14 +65,15 @@ async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: C
     }
     // Look at the magic without consuming it: each format reader parses its own file header.
     const magic = r.peek(4)!;
-    let inner: AsyncGenerator<CapturedPacket>;
-    if (isPcapMagic(magic)) inner = readPcap(r, summary);
-    else if (isPcapngMagic(magic)) inner = readPcapng(r, summary);
+    let inner: AsyncGenerator<CapturedPacket[]>;
+    if (isPcapMagic(magic)) inner = readPcapBatches(r, summary);
+    else if (isPcapngMagic(magic)) inner = singles(readPcapng(r, summary));
     else throw captureError(CAPTURE_CODES.badMagic, 'not a pcap or pcapng capture (unknown magic number): give a file written by tcpdump, tshark or Wireshark');
     try {
-      for await (const p of inner) {
+      for await (const b of inner) {
+        if (b.length === 0) continue;
         yielded = true;
-        yield p;
+        yield b;
       }
     } catch (e) {
       if (isDgError(e) && !yielded) throw e;
@@ -71,6 +88,11 @@ async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: C
   } finally {
     await r.close().catch(() => undefined);
   }
+}
+
+/** pcapng's reader yields packet by packet (blocks of many kinds); as one-packet batches. */
+async function* singles(packets: AsyncGenerator<CapturedPacket>): AsyncGenerator<CapturedPacket[]> {
+  for await (const p of packets) yield [p];
 }
 
 function ioReason(e: unknown): string {

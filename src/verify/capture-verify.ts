@@ -12,7 +12,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { MaskTone } from '../dsp/dtmf-keys.ts';
-import { readCapture, type CaptureReader } from '../capture/read-capture.ts';
+import { readCapture, type CaptureReader, type CapturedPacket } from '../capture/read-capture.ts';
 import { UdpDecoder } from '../capture/udp-decoder.ts';
 import { StreamTracker, streamLabel, type StreamId, type StreamReport } from '../rtp/stream-tracker.ts';
 import { InbandPool } from './inband-pool.ts';
@@ -178,12 +178,23 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   };
 
   try {
-    for await (const pkt of reader) {
+    const handle = (pkt: CapturedPacket): void => {
       const udp = decoder.decode(pkt);
-      if (!udp) continue;
+      if (!udp) return;
       const outs = tracker.push(udp, pkt.timestampNs);
       for (let i = 0; i < outs.length; i++) consume(outs[i]);
-      if (pool?.congested) await pool.drain();
+    };
+    if (reader.batches) {
+      // One await per read chunk, not per packet.
+      for await (const batch of reader.batches()) {
+        for (let i = 0; i < batch.length; i++) handle(batch[i]);
+        if (pool?.congested) await pool.drain();
+      }
+    } else {
+      for await (const pkt of reader) {
+        handle(pkt);
+        if (pool?.congested) await pool.drain();
+      }
     }
     for (const o of tracker.flush()) consume(o);
     if (pool) {

@@ -6,8 +6,8 @@
  * the digits are the same; only the order they come back in differs, which the verdict's sort
  * settles.
  *
- * Memory stays flat: at most MAX_IN_FLIGHT batches per worker are queued; past that the reader
- * waits (`drain`) for a worker to hand a batch back.
+ * Memory stays flat: past MAX_IN_FLIGHT batches queued on a worker the reader waits (`drain`) for
+ * one to come back; it checks between read chunks, so a chunk's worth (≤ 1 MiB) may come on top.
  */
 import { Worker } from 'node:worker_threads';
 import type { G711Codec } from '../dsp/g711.ts';
