@@ -19,6 +19,8 @@ export interface CodewordMasker {
   /** Writes into `out` (exactly as long as `codes`) when given, and returns it. */
   process(codes: Uint8Array, out?: Uint8Array): Uint8Array;
   drainWindows(): CodewordMaskWindow[];
+  /** Frees what the masker holds outside the JS heap (the DSP kernel's channel block); optional. */
+  dispose?(): void;
 }
 
 export interface MaskerSettings {

@@ -210,6 +210,7 @@ export class RtpRelay extends EventEmitter {
     this.stopping = true; // what arrives from now on would never leave
     for (const [ssrc, s] of this.streams) {
       s.pump(Infinity);
+      s.close();
       this.clearTimer(ssrc);
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
@@ -381,6 +382,7 @@ export class RtpRelay extends EventEmitter {
       if (s.idle && now - s.lastActivity > this.idleTimeoutMs) {
         this.clearTimer(ssrc);
         this.streams.delete(ssrc);
+        s.close();
       }
     }
   }

@@ -29,6 +29,9 @@
  *   what is held is sent, and the audio path restarts on the new timeline.
  * - outside secure mode each packet leaves as the very bytes that came in, after the same delay:
  *   switching secure mode on mid-call then changes no timing, only payloads.
+ * - secure mode ending fails closed (see `secureAt`): audio and events the caller sent while it
+ *   was on leave masked, even when they were still held for the lookahead or still queued in the
+ *   socket behind a busy event loop when the command was read.
  */
 import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
@@ -80,6 +83,8 @@ interface HeldAudio {
 }
 
 interface HeldEvent {
+  /** Stream sample index of the event's timestamp. */
+  idx: number;
   datagram: Uint8Array;
   payloadOffset: number;
   payloadLength: number;
@@ -98,6 +103,12 @@ const RECENT_SEQS = 64;
 const RESYNC_AFTER = 3;
 /** Event windows are kept this long after their end, so a late repeated end packet is not a new event. */
 const WINDOW_MEMORY_SAMPLES = SAMPLE_RATE;
+/**
+ * How far past the sender's estimated position secure mode stays on for a stream once it ended:
+ * covers the two clocks drifting apart (RTP sample clocks are only as good as their crystals, some
+ * 100 ppm) and the estimate's rounding. It only ever masks DTMF, never speech, for this long.
+ */
+export const SECURE_OFF_MARGIN_MS = 250;
 
 export class RtpStream {
   readonly ssrc: number;
@@ -129,6 +140,18 @@ export class RtpStream {
   private readonly events: HeldEvent[] = [];
   private readonly windows: EventWindows;
   private readonly recentSeqs: number[] = [];
+  /** Clock time of the latest datagram or wake-up (ms). */
+  private now = 0;
+  /**
+   * max(end sample − arrival time·rate) over the stream's packets, in samples: how far ahead of
+   * the relay's clock the sender's clock is at least (the least-delayed packet places it). The
+   * sender's position at time t is at most t·rate + lead (it cannot send audio before it exists).
+   */
+  private lead = -Infinity;
+  /** Secure mode was on when last asked. */
+  private secureSeen = false;
+  /** After secure mode ended: samples before this index still count as secure. */
+  private fence = -Infinity;
 
   constructor(
     ssrc: number,
@@ -139,6 +162,12 @@ export class RtpStream {
     this.ssrc = ssrc;
     this.D = lookaheadSamples({ ...settings, sampleRate: SAMPLE_RATE });
     this.windows = new EventWindows(Math.round((settings.eventHangoverMs * SAMPLE_RATE) / 1000));
+  }
+
+  /** The stream is forgotten: its masker's DSP state is freed now, not when the collector runs. */
+  close(): void {
+    this.masker?.dispose?.();
+    this.masker = undefined;
   }
 
   /** Nothing held: the stream can be forgotten once idle. */
@@ -164,6 +193,7 @@ export class RtpStream {
 
   onAudio(p: RtpPacket, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
+    this.now = now;
     const codec: G711Codec = p.payloadType === PT_PCMU ? 'ulaw' : 'alaw';
     const idx = this.indexOf(p.timestamp);
     const len = p.payload.length;
@@ -171,6 +201,7 @@ export class RtpStream {
       this.counters.malformed++;
       return;
     }
+    this.placeSender(idx + len, now);
     if (this.codec === undefined) this.startAudio(codec, idx);
     else if (codec !== this.codec) {
       // One SSRC, one sampling clock: a codec switch mid-stream has no place in the masker's
@@ -201,8 +232,9 @@ export class RtpStream {
 
   onEvent(p: RtpPacket, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
+    this.now = now;
     const idx = this.indexOf(p.timestamp);
-    const secure = this.hooks.isSecure();
+    const secure = this.secureAt(idx);
     for (let o = 0; o + TELEPHONE_EVENT_LENGTH <= p.payload.length; o += TELEPHONE_EVENT_LENGTH) {
       const ev = parseTelephoneEvent(p.payload.subarray(o, o + TELEPHONE_EVENT_LENGTH));
       if (!isDtmfEvent(ev.event)) continue;
@@ -213,6 +245,7 @@ export class RtpStream {
       }
     }
     this.events.push({
+      idx,
       datagram,
       payloadOffset: p.payload.byteOffset - datagram.byteOffset,
       payloadLength: p.payload.length,
@@ -229,12 +262,14 @@ export class RtpStream {
    */
   onOther(p: RtpPacket, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
+    this.now = now;
     const idx = this.indexOf(p.timestamp);
     // Comfort noise after audio ends a talkspurt: no audio follows the packets before it, so their
     // lookahead is silence now rather than at their deadline, and they leave before this packet.
     for (const a of this.awaiting) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
     for (const a of this.pending) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
     this.events.push({
+      idx,
       datagram,
       payloadOffset: p.payload.byteOffset - datagram.byteOffset,
       payloadLength: p.payload.length,
@@ -251,6 +286,7 @@ export class RtpStream {
 
   /** Sends everything due by `now`. `now = Infinity` drains the stream (relay stop). */
   pump(now: number): void {
+    this.now = Math.max(this.now, now);
     if (this.masker) {
       for (;;) {
         this.feedContiguous();
@@ -271,12 +307,12 @@ export class RtpStream {
     // unfinished event is reported when it ends or is forgotten.
     if (this.masker) {
       for (const w of this.windows.takeExpired(position)) {
-        if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+        if (this.secureAt(w.start)) this.report(w.start, this.windows.endOf(w), 'rfc4733');
       }
     }
     for (const w of this.windows.prune(position - WINDOW_MEMORY_SAMPLES)) {
       w.reported = true;
-      if (this.hooks.isSecure()) this.report(w.start, this.windows.endOf(w), 'rfc4733');
+      if (this.secureAt(w.start)) this.report(w.start, this.windows.endOf(w), 'rfc4733');
     }
   }
 
@@ -306,6 +342,12 @@ export class RtpStream {
     this.feedSilence(target - this.fed);
     this.lastFedSeq = undefined;
     this.recentSeqs.length = 0;
+    // A new timeline: the sender's clock is placed anew. A fence from the old one is moved by the
+    // same jump, so it keeps covering what was sent before secure mode ended.
+    if (this.fence !== -Infinity) this.fence += idx - this.fed;
+    this.lead = -Infinity;
+    this.placeSender(idx + len, now);
+    this.masker?.dispose?.();
     this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
@@ -413,7 +455,7 @@ export class RtpStream {
     }
     this.fed += codes.length;
     for (const w of this.masker!.drainWindows()) {
-      if (this.hooks.isSecure()) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
+      if (this.secureAt(this.maskerOrigin + w.startSample - this.D)) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
     }
     while (this.awaiting.length > 0 && this.awaiting[0].idx + this.awaiting[0].len + this.D <= this.fed) {
       this.emitAudio(this.awaiting.shift()!);
@@ -421,7 +463,7 @@ export class RtpStream {
   }
 
   private emitAudio(p: HeldAudio): void {
-    if (!this.hooks.isSecure()) {
+    if (!this.secureAt(p.idx)) {
       this.hooks.send(p.datagram, p.arrivedAt);
       return;
     }
@@ -456,7 +498,7 @@ export class RtpStream {
   }
 
   private releaseEvent(e: HeldEvent): void {
-    if (!this.hooks.isSecure() || !e.telephoneEvent) {
+    if (!e.telephoneEvent || !this.secureAt(e.idx)) {
       this.hooks.send(e.datagram, e.arrivedAt);
       return;
     }
@@ -469,6 +511,32 @@ export class RtpStream {
     // An events-only stream has no audio position: its newest timestamp stands in.
     if (!this.masker) return (this.lastExt ?? 0) - this.origin;
     return this.awaiting[0]?.idx ?? this.pending[0]?.idx ?? this.fed;
+  }
+
+  /** A packet ending at sample `end` arrived at `now`: the sender's clock is at least this far ahead. */
+  private placeSender(end: number, now: number): void {
+    const lead = end - (now * SAMPLE_RATE) / 1000;
+    if (lead > this.lead) this.lead = lead;
+  }
+
+  /**
+   * Whether the stream's audio at sample `idx` is treated as secure. While the board says secure,
+   * yes. When it first says otherwise, the fence is set at the sender's position then (at most
+   * now·rate + lead: anything the sender had sent, held here or still in the socket behind a busy
+   * event loop, lies before it) plus SECURE_OFF_MARGIN_MS, and what lies before the fence stays
+   * secure: a secure-off command never unmasks audio keyed while secure mode was on (fail closed).
+   */
+  private secureAt(idx: number): boolean {
+    if (this.hooks.isSecure()) {
+      this.secureSeen = true;
+      return true;
+    }
+    if (this.secureSeen) {
+      this.secureSeen = false;
+      const at = Number.isFinite(this.now) && this.lead !== -Infinity ? (this.now * SAMPLE_RATE) / 1000 + this.lead : Infinity;
+      this.fence = Math.max(this.fence, at + (SECURE_OFF_MARGIN_MS * SAMPLE_RATE) / 1000);
+    }
+    return idx < this.fence;
   }
 
   private report(start: number, end: number, source: MaskedSource): void {
