@@ -60,7 +60,6 @@ function paymentScenario(pan: string, seed: number) {
       timeline: [
         { speech: { ms: 400, levelDbm0: -20, seed } },
         { digits: { keys: pan, toneMs: 60, gapMs: 60, levelDbm0: -8, events: true } },
-        { speech: { ms: 300, levelDbm0: -20, seed: seed + 1 } },
       ],
     }),
   );
@@ -244,8 +243,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             }
             payments.digitsKeyed += scene.keyed.length;
             payments.done++;
-            // Let the relay's lookahead drain before secure mode ends, so the tail is masked too.
-            await sleep(300, stop.signal);
+            // Secure mode off at once, with the last digit's tail still in the relay's lookahead
+            // (the worst an agent can do): the relay must still send it masked (fail closed,
+            // firmware-sim/relay/rtp-stream.ts `secureAt`).
             if (!(await secure(false, ch))) payments.secureOffFailed++;
           });
           await sleep(PAYMENT_GAP_MS, stop.signal);
