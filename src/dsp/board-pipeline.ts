@@ -11,8 +11,9 @@
  */
 import type { DetectedDigit, DetectorOptions, DtmfDetector, PendingDigit } from './detector.ts';
 import type { G711Codec } from './g711.ts';
-import type { MaskerOptions, MaskWindow } from './mask-core.ts';
-import { type ChannelEngine, g711Engine, linearEngine } from './channel-engine.ts';
+import type { MaskerOptions } from './mask-core.ts';
+import { g711Engine, linearEngine } from './channel-engine.ts';
+import { EngineChannel } from './engine-channel.ts';
 
 export interface BoardChannelOptions extends MaskerOptions {
   /** Options of the detector (its sample rate is the masker's). */
@@ -27,14 +28,9 @@ export interface PipelineResult<T> {
 }
 
 /** One channel on 16-bit linear audio. */
-export class BoardChannelPipeline {
-  readonly delaySamples: number;
-  private readonly engine: ChannelEngine<Int16Array>;
-
+export class BoardChannelPipeline extends EngineChannel<Int16Array> {
   constructor(opts: BoardChannelOptions) {
-    const { o, engine } = linearEngine(opts, opts.detector, true);
-    this.delaySamples = o.delaySamples;
-    this.engine = engine;
+    super(linearEngine(opts, opts.detector, true));
   }
 
   /**
@@ -45,49 +41,19 @@ export class BoardChannelPipeline {
     return this.engine.detector!;
   }
 
-  get secure(): boolean {
-    return this.engine.secure;
-  }
-  set secure(on: boolean) {
-    this.engine.secure = on;
-  }
-
   /** The delayed, masked stream (into `out` if given) and the digits that ended. */
   process(input: Int16Array, out: Int16Array = new Int16Array(input.length)): PipelineResult<Int16Array> {
-    if (out.length < input.length) throw new RangeError('output buffer shorter than input');
-    this.engine.process(input, out);
-    return { out: out.length === input.length ? out : out.subarray(0, input.length), digits: this.engine.takeDigits() };
+    return { out: this.processInto(input, out), digits: this.engine.takeDigits() };
   }
 
   /** End of stream: the last `delaySamples` samples and the last digits; then a new stream starts. */
   flush(): PipelineResult<Int16Array> {
-    const out = new Int16Array(this.delaySamples);
-    this.engine.finish(out);
-    return { out, digits: this.engine.takeDigits() };
-  }
-
-  drainWindows(): MaskWindow[] {
-    return this.engine.drainWindows();
+    return { out: this.finishInto(new Int16Array(this.delaySamples)), digits: this.engine.takeDigits() };
   }
 
   /** The digit the detector is following (for an early warning), as `DtmfDetector.pending`. */
   pending(): PendingDigit | null {
     return this.engine.pending();
-  }
-
-  /** Bytes of per-channel state. */
-  get stateBytes(): number {
-    return this.engine.stateBytes;
-  }
-
-  /** Which implementation runs this channel (channel-engine.ts). */
-  get implementation(): 'kernel' | 'js' {
-    return this.engine.kind;
-  }
-
-  /** Frees the channel's kernel memory now instead of at garbage collection; unusable afterwards. */
-  dispose(): void {
-    this.engine.dispose();
   }
 }
 
@@ -95,14 +61,9 @@ export class BoardChannelPipeline {
  * One channel on G.711 codewords: the delay line carries the codewords themselves (outside mask
  * windows the output is the very codewords that came in), the analysis gets them decoded.
  */
-export class G711BoardChannelPipeline {
-  readonly delaySamples: number;
-  private readonly engine: ChannelEngine<Uint8Array>;
-
+export class G711BoardChannelPipeline extends EngineChannel<Uint8Array> {
   constructor(codec: G711Codec, opts: BoardChannelOptions) {
-    const { o, engine } = g711Engine(codec, opts, opts.detector, true);
-    this.delaySamples = o.delaySamples;
-    this.engine = engine;
+    super(g711Engine(codec, opts, opts.detector, true));
   }
 
   /** See BoardChannelPipeline.detector. */
@@ -110,42 +71,15 @@ export class G711BoardChannelPipeline {
     return this.engine.detector!;
   }
 
-  get secure(): boolean {
-    return this.engine.secure;
-  }
-  set secure(on: boolean) {
-    this.engine.secure = on;
-  }
-
   process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): PipelineResult<Uint8Array> {
-    if (out.length < codes.length) throw new RangeError('output buffer shorter than input');
-    this.engine.process(codes, out);
-    return { out: out.length === codes.length ? out : out.subarray(0, codes.length), digits: this.engine.takeDigits() };
+    return { out: this.processInto(codes, out), digits: this.engine.takeDigits() };
   }
 
   flush(): PipelineResult<Uint8Array> {
-    const out = new Uint8Array(this.delaySamples);
-    this.engine.finish(out);
-    return { out, digits: this.engine.takeDigits() };
-  }
-
-  drainWindows(): MaskWindow[] {
-    return this.engine.drainWindows();
+    return { out: this.finishInto(new Uint8Array(this.delaySamples)), digits: this.engine.takeDigits() };
   }
 
   pending(): PendingDigit | null {
     return this.engine.pending();
-  }
-
-  get stateBytes(): number {
-    return this.engine.stateBytes;
-  }
-
-  get implementation(): 'kernel' | 'js' {
-    return this.engine.kind;
-  }
-
-  dispose(): void {
-    this.engine.dispose();
   }
 }

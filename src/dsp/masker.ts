@@ -30,8 +30,9 @@
  * whatever the sizes of the chunks passed to `process`.
  */
 import type { G711Codec } from './g711.ts';
-import { type ChannelEngine, g711Engine, linearEngine } from './channel-engine.ts';
-import type { MaskerOptions, MaskWindow } from './mask-core.ts';
+import { g711Engine, linearEngine } from './channel-engine.ts';
+import { EngineChannel } from './engine-channel.ts';
+import type { MaskerOptions } from './mask-core.ts';
 
 export {
   type MaskerOptions,
@@ -47,55 +48,19 @@ export {
 } from './mask-core.ts';
 
 /** The masker on 16-bit linear audio. */
-export class Masker {
-  readonly delaySamples: number;
-  private readonly engine: ChannelEngine<Int16Array>;
-
+export class Masker extends EngineChannel<Int16Array> {
   constructor(opts: MaskerOptions) {
-    const { o, engine } = linearEngine(opts);
-    this.delaySamples = o.delaySamples;
-    this.engine = engine;
-  }
-
-  /** Secure mode: masking on. Switching takes effect from the next output sample, delay unchanged. */
-  get secure(): boolean {
-    return this.engine.secure;
-  }
-  set secure(on: boolean) {
-    this.engine.secure = on;
+    super(linearEngine(opts));
   }
 
   /** The delayed, masked stream: as many samples as `input` (written into `out` if given). */
   process(input: Int16Array, out: Int16Array = new Int16Array(input.length)): Int16Array {
-    if (out.length < input.length) throw new RangeError('output buffer shorter than input');
-    this.engine.process(input, out);
-    return out.length === input.length ? out : out.subarray(0, input.length);
+    return this.processInto(input, out);
   }
 
   /** End of stream: the last `delaySamples` samples. The masker then starts a new stream. */
   flush(): Int16Array {
-    const out = new Int16Array(this.delaySamples);
-    this.engine.finish(out);
-    return out;
-  }
-
-  drainWindows(): MaskWindow[] {
-    return this.engine.drainWindows();
-  }
-
-  /** Bytes of per-channel state (the shared mask table excluded). */
-  get stateBytes(): number {
-    return this.engine.stateBytes;
-  }
-
-  /** Which implementation runs this channel (channel-engine.ts). */
-  get implementation(): 'kernel' | 'js' {
-    return this.engine.kind;
-  }
-
-  /** Frees the channel's kernel memory now instead of at garbage collection; the masker is unusable afterwards. */
-  dispose(): void {
-    this.engine.dispose();
+    return this.finishInto(new Int16Array(this.delaySamples));
   }
 }
 
@@ -104,48 +69,16 @@ export class Masker {
  * re-encoding is not the identity (µ-law 0x7F and 0xFF both decode to 0), and outside mask windows
  * the output must be the very codewords that came in.
  */
-export class G711Masker {
-  readonly delaySamples: number;
-  private readonly engine: ChannelEngine<Uint8Array>;
-
+export class G711Masker extends EngineChannel<Uint8Array> {
   constructor(codec: G711Codec, opts: MaskerOptions) {
-    const { o, engine } = g711Engine(codec, opts);
-    this.delaySamples = o.delaySamples;
-    this.engine = engine;
-  }
-
-  get secure(): boolean {
-    return this.engine.secure;
-  }
-  set secure(on: boolean) {
-    this.engine.secure = on;
+    super(g711Engine(codec, opts));
   }
 
   process(codes: Uint8Array, out: Uint8Array = new Uint8Array(codes.length)): Uint8Array {
-    if (out.length < codes.length) throw new RangeError('output buffer shorter than input');
-    this.engine.process(codes, out);
-    return out.length === codes.length ? out : out.subarray(0, codes.length);
+    return this.processInto(codes, out);
   }
 
   flush(): Uint8Array {
-    const out = new Uint8Array(this.delaySamples);
-    this.engine.finish(out);
-    return out;
-  }
-
-  drainWindows(): MaskWindow[] {
-    return this.engine.drainWindows();
-  }
-
-  get stateBytes(): number {
-    return this.engine.stateBytes;
-  }
-
-  get implementation(): 'kernel' | 'js' {
-    return this.engine.kind;
-  }
-
-  dispose(): void {
-    this.engine.dispose();
+    return this.finishInto(new Uint8Array(this.delaySamples));
   }
 }
