@@ -28,6 +28,11 @@ export interface LiveCapture {
   readonly ready: Promise<void>;
   /** Stops tcpdump (SIGINT, so it flushes what it has) and waits for it to exit. */
   stop(): Promise<void>;
+  /**
+   * Packets the kernel dropped, from the statistics tcpdump prints on exit ("N packets dropped by
+   * kernel": libpcap's ps_drop); undefined until tcpdump has exited, or when it printed none.
+   */
+  kernelDrops(): number | undefined;
 }
 
 export function startLiveCapture(opts: LiveCaptureOptions): LiveCapture {
@@ -62,6 +67,8 @@ export function startLiveCapture(opts: LiveCaptureOptions): LiveCapture {
     });
   });
   ready.catch(() => undefined); // a caller that only iterates sees the failure as an empty capture
+  let closed = false;
+  void exited.then(() => (closed = true));
   return {
     packets: readCapture(child.stdout!),
     ready,
@@ -69,5 +76,12 @@ export function startLiveCapture(opts: LiveCaptureOptions): LiveCapture {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
       await exited;
     },
+    kernelDrops: () => (closed ? parseKernelDrops(stderr) : undefined),
   };
+}
+
+/** tcpdump's exit statistics: "N packet(s) dropped by kernel" (the last such line). */
+export function parseKernelDrops(stderr: string): number | undefined {
+  const all = [...stderr.matchAll(/^(\d+) packets? dropped by kernel$/gm)];
+  return all.length > 0 ? Number(all[all.length - 1][1]) : undefined;
 }

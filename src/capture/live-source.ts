@@ -25,7 +25,7 @@ export interface LiveSource {
   readonly ready: Promise<void>;
   /** Stops capturing; the packet iteration then ends after what was captured. */
   stop(): Promise<void>;
-  /** Packets the kernel dropped, where the method can tell (libpcap's ps_drop + ps_ifdrop). */
+  /** Packets the kernel dropped, where the method can tell (libpcap's ps_drop + ps_ifdrop; tcpdump's exit statistics, once it has exited). */
   kernelDrops(): number | undefined;
 }
 
@@ -48,5 +48,5 @@ export function openLiveSource(opts: LiveSourceOptions): LiveSource {
     }
   }
   const t = startLiveCapture({ interface: opts.interface, filter: opts.filter });
-  return { packets: t.packets, method: 'tcpdump', fallbackReason, ready: t.ready, stop: () => t.stop(), kernelDrops: () => undefined };
+  return { packets: t.packets, method: 'tcpdump', fallbackReason, ready: t.ready, stop: () => t.stop(), kernelDrops: () => t.kernelDrops() };
 }

@@ -123,7 +123,9 @@ async function verifyLive(o: VerifyCliOptions, opts: VerifyRunOptions, warn: (l:
   if (o.duration) timer = setTimeout(stop, o.duration * 1000);
   try {
     const fv = await verdict;
-    // libpcap's count (ps_drop + ps_ifdrop); the tcpdump fallback does not report one to us.
+    // libpcap's count (ps_drop + ps_ifdrop), or tcpdump's statistics once it has exited: the
+    // capture has ended here, so waiting for the exit costs nothing.
+    await live.stop();
     const drops = live.kernelDrops();
     if (drops !== undefined && fv.capture) {
       fv.capture.kernelDrops = drops;
