@@ -4,40 +4,22 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRtp } from '../../../src/rtp/packet.ts';
+import { killRelays, SIM, startRelay } from './relay-process.ts';
 import { CallerStream, sendScheduled, UdpReceiver } from './udp-peers.ts';
 
-const SIM = join(import.meta.dirname, '../../../firmware-sim/bin/dtmfguard-sim.mjs');
 const children: ChildProcess[] = [];
 const receivers: UdpReceiver[] = [];
 
 afterAll(async () => {
+  killRelays();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const r of receivers) await r.close();
 });
 
 function runSim(args: string[]) {
   return spawnSync(process.execPath, [SIM, ...args], { encoding: 'utf8', timeout: 30_000 });
-}
-
-/** Starts the relay command; resolves with its listening line and a handle on its JSON lines. */
-function startRelay(args: string[]) {
-  const child = spawn(process.execPath, [SIM, 'relay', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      const m = JSON.parse(l) as Record<string, unknown>;
-      lines.push(m);
-      if (m.event === 'listening') resolve(m);
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited early with ${code}`)));
-  });
-  return { child, lines, exit, listening };
 }
 
 describe('relay command usage errors', () => {

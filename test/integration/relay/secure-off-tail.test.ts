@@ -4,35 +4,19 @@
  * its lookahead left after the command, and must leave masked all the same (fail closed;
  * firmware-sim/relay/rtp-stream.ts `secureAt`). Secure mode is then really off for what follows.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { concat, dtmfTone, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import { parseRtp } from '../../../src/rtp/packet.ts';
 import { parseTelephoneEvent } from '../../../src/rtp/telephone-event.ts';
+import { killRelays, startRelay } from './relay-process.ts';
 import { CallerStream, sendScheduled, UdpReceiver } from './udp-peers.ts';
 
-const SIM = join(import.meta.dirname, '../../../firmware-sim/bin/dtmfguard-sim.mjs');
-const children: ChildProcess[] = [];
 const receivers: UdpReceiver[] = [];
 
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killRelays();
   for (const r of receivers) await r.close();
 });
-
-function startRelay(args: string[]): Promise<{ child: ChildProcess; listen: string }> {
-  const child = spawn(process.execPath, [SIM, 'relay', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      const m = JSON.parse(l) as { event?: string; listen?: string };
-      if (m.event === 'listening') resolve({ child, listen: String(m.listen) });
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited early with ${code}`)));
-  });
-}
 
 const key = (p: Buffer) => `${parseRtp(p).sequence}`;
 
@@ -41,7 +25,9 @@ describe('secure mode off with the last digit still in the relay', () => {
     const mirror = await UdpReceiver.open();
     const agent = await UdpReceiver.open();
     receivers.push(mirror, agent);
-    const { child, listen } = await startRelay(['--listen', '127.0.0.1:0', '--forward', agent.address, '--mirror', mirror.address, '--secure', '--mask-tone', '#']);
+    const relay = startRelay(['--listen', '127.0.0.1:0', '--forward', agent.address, '--mirror', mirror.address, '--secure', '--mask-tone', '#']);
+    const listen = String((await relay.listening).listen);
+    const child = relay.child;
 
     // The call: 200 ms of silence, then '6' for 100 ms, in-band and as events, ending the call.
     const call = new CallerStream('alaw', 20, 0x6a11);
