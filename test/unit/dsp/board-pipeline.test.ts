@@ -11,35 +11,14 @@ import { BoardChannelPipeline, G711BoardChannelPipeline } from '../../../src/dsp
 import { type DetectedDigit, DtmfDetector } from '../../../src/dsp/detector.ts';
 import { DTMF_KEYS } from '../../../src/dsp/dtmf-keys.ts';
 import { decodeG711, encodeG711 } from '../../../src/dsp/g711.ts';
-import { concat, dtmfTone, silence, toInt16 } from '../../../src/dsp/generator.ts';
 import { G711Masker, Masker, type MaskWindow } from '../../../src/dsp/masker.ts';
 import { isDgError } from '../../../src/errors.ts';
-import { keyedSequence, runStream } from './masker-helpers.ts';
+import { Q24_EDGE_STREAMS, runStream } from './masker-helpers.ts';
 
 const ALL_KEYS = DTMF_KEYS.join('');
 
 /** Named fixtures: each a stream the separate detector and masker are run on too. */
-const FIXTURES: Record<string, () => Int16Array> = {
-  'test PAN between speech, −15 dBm0': () => keyedSequence('4111111111111111', { speech: true, seed: 3, levelDbm0: -15 }).samples,
-  'all keys +1.5 % (accept row)': () => keyedSequence(ALL_KEYS, { deviation: 0.015, seed: 4 }).samples,
-  'all keys −3.5 % (reject row)': () => keyedSequence(ALL_KEYS, { deviation: -0.035, seed: 5 }).samples,
-  'all keys −25 dBm0, high group 4 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -25, twistDb: 4, seed: 6 }).samples,
-  'all keys −20 dBm0, low group 8 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -20, twistDb: -8, seed: 7 }).samples,
-  'all keys at 15 dB SNR': () => keyedSequence(ALL_KEYS, { snrDb: 15, seed: 8 }).samples,
-  '23 ms bursts (reject row)': () => keyedSequence('159D', { onMs: 23, offMs: 60, seed: 9 }).samples,
-  '−55 dBm0 (reject row)': () => keyedSequence('2580', { levelDbm0: -55, seed: 10 }).samples,
-  '10 ms interruption inside 60 ms digits': () => {
-    const parts: Float64Array[] = [silence(100)];
-    for (const key of ['3', '6', '9', '#'] as const) {
-      parts.push(dtmfTone({ key, durationMs: 30, levelDbm0: -12 }), silence(10), dtmfTone({ key, durationMs: 30, levelDbm0: -12, phase: 1 }), silence(70));
-    }
-    return toInt16(concat(...parts));
-  },
-  // Odd lengths: the stream ends inside a 5 ms half, inside the second half of a 10 ms block, on a boundary.
-  'ends mid-half during a digit': () => keyedSequence('7', { seed: 11 }).samples.subarray(0, 1600 + 40 + 17),
-  'ends mid-block during a digit': () => keyedSequence('8', { seed: 12 }).samples.subarray(0, 1600 + 40),
-  'ends on a block boundary during a digit': () => keyedSequence('9', { seed: 13 }).samples.subarray(0, 1600 + 80),
-};
+const FIXTURES = Q24_EDGE_STREAMS;
 
 function separate(x: Int16Array, chunk: number): { output: Int16Array; windows: MaskWindow[]; digits: DetectedDigit[] } {
   const { output, windows } = runStream(new Masker({ maskTone: '#' }), x, [chunk]);

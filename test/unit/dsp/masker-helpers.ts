@@ -1,5 +1,5 @@
 /** Shared by the masker tests: running a stream through, keyed digit sequences, a reference Goertzel. */
-import { type DtmfKey } from '../../../src/dsp/dtmf-keys.ts';
+import { DTMF_KEYS, type DtmfKey } from '../../../src/dsp/dtmf-keys.ts';
 import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../../../src/dsp/generator.ts';
 import { rmsToDbm0 } from '../../../src/dsp/levels.ts';
 import { type MaskWindow } from '../../../src/dsp/masker.ts';
@@ -115,3 +115,33 @@ export function rmsDbm0(x: ArrayLike<number>, off: number, n: number): number {
   for (let k = 0; k < n; k++) e += x[off + k] * x[off + k];
   return rmsToDbm0(Math.sqrt(e / n));
 }
+
+const ALL_KEYS = DTMF_KEYS.join('');
+
+/**
+ * Named 16-bit streams on the Q.24 rows' edges (deviation, level, twist, duration, interruption,
+ * noise), speech, and streams that end inside a 5 ms half, inside a 10 ms block and on its
+ * boundary: two implementations of one path must agree on all of them (board-pipeline.test.ts,
+ * wasm-kernel.test.ts).
+ */
+export const Q24_EDGE_STREAMS: Readonly<Record<string, () => Int16Array>> = {
+  'test PAN between speech, −15 dBm0': () => keyedSequence('4111111111111111', { speech: true, seed: 3, levelDbm0: -15 }).samples,
+  'all keys +1.5 % (accept row)': () => keyedSequence(ALL_KEYS, { deviation: 0.015, seed: 4 }).samples,
+  'all keys −3.5 % (reject row)': () => keyedSequence(ALL_KEYS, { deviation: -0.035, seed: 5 }).samples,
+  'all keys −25 dBm0, high group 4 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -25, twistDb: 4, seed: 6 }).samples,
+  'all keys −20 dBm0, low group 8 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -20, twistDb: -8, seed: 7 }).samples,
+  'all keys at 15 dB SNR': () => keyedSequence(ALL_KEYS, { snrDb: 15, seed: 8 }).samples,
+  '23 ms bursts (reject row)': () => keyedSequence('159D', { onMs: 23, offMs: 60, seed: 9 }).samples,
+  '−55 dBm0 (reject row)': () => keyedSequence('2580', { levelDbm0: -55, seed: 10 }).samples,
+  '10 ms interruption inside 60 ms digits': () => {
+    const parts: Float64Array[] = [silence(100)];
+    for (const key of ['3', '6', '9', '#'] as const) {
+      parts.push(dtmfTone({ key, durationMs: 30, levelDbm0: -12 }), silence(10), dtmfTone({ key, durationMs: 30, levelDbm0: -12, phase: 1 }), silence(70));
+    }
+    return toInt16(concat(...parts));
+  },
+  // Odd lengths: the stream ends inside a 5 ms half, inside the second half of a 10 ms block, on a boundary.
+  'ends mid-half during a digit': () => keyedSequence('7', { seed: 11 }).samples.subarray(0, 1600 + 40 + 17),
+  'ends mid-block during a digit': () => keyedSequence('8', { seed: 12 }).samples.subarray(0, 1600 + 40),
+  'ends on a block boundary during a digit': () => keyedSequence('9', { seed: 13 }).samples.subarray(0, 1600 + 80),
+};

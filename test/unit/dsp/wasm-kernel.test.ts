@@ -13,38 +13,21 @@ import { benchWorkload } from '../../../scripts/dsp-workload.ts';
 import { BoardChannelPipeline } from '../../../src/dsp/board-pipeline.ts';
 import { DTMF_KEYS, type MaskTone } from '../../../src/dsp/dtmf-keys.ts';
 import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../../../src/dsp/g711.ts';
-import { concat, dtmfTone, silence, toInt16 } from '../../../src/dsp/generator.ts';
+import { toInt16 } from '../../../src/dsp/generator.ts';
 import { speechLike } from '../../../src/dsp/mask-speech-like.ts';
 import { G711Masker, Masker } from '../../../src/dsp/masker.ts';
 import { KERNEL_PATH, loadKernel } from '../../../src/dsp/wasm/kernel.ts';
 import { isDgError } from '../../../src/errors.ts';
-import { keyedSequence } from './masker-helpers.ts';
+import { keyedSequence, Q24_EDGE_STREAMS } from './masker-helpers.ts';
 import { type ChannelSpec, type Codec, KERNEL_BUILT, type Schedule, asInput, firstDifference, runChannel } from './wasm-kernel-harness.ts';
 
 const ALL_KEYS = DTMF_KEYS.join('');
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
-/** Named streams (16-bit linear; G.711 runs take them encoded). */
+/** Named streams (16-bit linear; G.711 runs take them encoded): the shared Q.24 edge streams and more. */
 const FIXTURES: Record<string, () => Int16Array> = {
-  'test PAN between speech, −15 dBm0': () => keyedSequence('4111111111111111', { speech: true, seed: 3, levelDbm0: -15 }).samples,
-  'all keys +1.5 % (accept row)': () => keyedSequence(ALL_KEYS, { deviation: 0.015, seed: 4 }).samples,
-  'all keys −3.5 % (reject row)': () => keyedSequence(ALL_KEYS, { deviation: -0.035, seed: 5 }).samples,
-  'all keys −25 dBm0, high group 4 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -25, twistDb: 4, seed: 6 }).samples,
-  'all keys −20 dBm0, low group 8 dB louder': () => keyedSequence(ALL_KEYS, { levelDbm0: -20, twistDb: -8, seed: 7 }).samples,
-  'all keys at 15 dB SNR': () => keyedSequence(ALL_KEYS, { snrDb: 15, seed: 8 }).samples,
-  '23 ms bursts (reject row)': () => keyedSequence('159D', { onMs: 23, offMs: 60, seed: 9 }).samples,
-  '−55 dBm0 (reject row)': () => keyedSequence('2580', { levelDbm0: -55, seed: 10 }).samples,
+  ...Q24_EDGE_STREAMS,
   '0 dBm0 (loudest accept row)': () => keyedSequence('147*', { levelDbm0: 0, seed: 14 }).samples,
-  '10 ms interruption inside 60 ms digits': () => {
-    const parts: Float64Array[] = [silence(100)];
-    for (const key of ['3', '6', '9', '#'] as const) {
-      parts.push(dtmfTone({ key, durationMs: 30, levelDbm0: -12 }), silence(10), dtmfTone({ key, durationMs: 30, levelDbm0: -12, phase: 1 }), silence(70));
-    }
-    return toInt16(concat(...parts));
-  },
-  'ends mid-half during a digit': () => keyedSequence('7', { seed: 11 }).samples.subarray(0, 1600 + 40 + 17),
-  'ends mid-block during a digit': () => keyedSequence('8', { seed: 12 }).samples.subarray(0, 1600 + 40),
-  'ends on a block boundary during a digit': () => keyedSequence('9', { seed: 13 }).samples.subarray(0, 1600 + 80),
   'speech only (talk-off material)': () => toInt16(speechLike(3000, 21, -15)),
   'full-scale square wave (clipping, −32768)': () => {
     const x = new Int16Array(4000);
