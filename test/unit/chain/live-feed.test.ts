@@ -98,21 +98,29 @@ describe('LiveFeed actions', () => {
   });
 });
 
+/**
+ * A call of `callMs` of A-law idle with 100 ms of a 1 kHz tone (not DTMF) from `toneAtMs`, and a
+ * feed mirroring timeslot 1 of span 1 as RTP to a socket of the test's, which collects the packets.
+ */
+async function toneCall(callMs: number, toneAtMs: number) {
+  const { b, faults } = board();
+  const rx: Socket = createSocket('udp4');
+  const packets: Buffer[] = [];
+  rx.on('message', (m) => packets.push(m));
+  await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => rx.close(() => r())));
+  const mirror = await RtpMirror.open(`127.0.0.1:${rx.address().port}`, 'alaw');
+  const tone = new Int16Array(800).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
+  const toneCodes = encodeG711('alaw', tone);
+  const caller = new Uint8Array(callMs * 8).fill(A_LAW_IDLE);
+  caller.set(toneCodes, toneAtMs * 8);
+  return { feed: new LiveFeed(b, { faults, mirror }), mirror, packets, toneCodes, caller };
+}
+
 describe('LiveFeed stream', () => {
   it('mirrors the call offsetMs plus the lookahead into the stream, codewords unchanged outside secure mode', async () => {
-    const { b, faults } = board();
-    const rx: Socket = createSocket('udp4');
-    const packets: Buffer[] = [];
-    rx.on('message', (m) => packets.push(m));
-    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => rx.close(() => r())));
-    const mirror = await RtpMirror.open(`127.0.0.1:${rx.address().port}`, 'alaw');
     // 300 ms idle, then 100 ms of a 1 kHz tone at -10 dBm0 (not DTMF: it passes as it is), then idle.
-    const tone = new Int16Array(800).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
-    const toneCodes = encodeG711('alaw', tone);
-    const caller = new Uint8Array(600 * 8).fill(A_LAW_IDLE);
-    caller.set(toneCodes, 300 * 8);
-    const feed = new LiveFeed(b, { faults, mirror });
+    const { feed, mirror, packets, toneCodes, caller } = await toneCall(600, 300);
     const r = await feed.run([{ span: 1, timeslot: 1, caller }]);
     await mirror.close();
     await new Promise((res) => setTimeout(res, 50));
@@ -126,18 +134,7 @@ describe('LiveFeed stream', () => {
   });
 
   it('accounts for idle the line inserts when the event loop stalls longer than the lead', async () => {
-    const { b, faults } = board();
-    const rx: Socket = createSocket('udp4');
-    const packets: Buffer[] = [];
-    rx.on('message', (m) => packets.push(m));
-    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => rx.close(() => r())));
-    const mirror = await RtpMirror.open(`127.0.0.1:${rx.address().port}`, 'alaw');
-    const tone = new Int16Array(800).map((_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
-    const toneCodes = encodeG711('alaw', tone);
-    const caller = new Uint8Array(700 * 8).fill(A_LAW_IDLE);
-    caller.set(toneCodes, 400 * 8);
-    const feed = new LiveFeed(b, { faults, mirror });
+    const { feed, mirror, packets, toneCodes, caller } = await toneCall(700, 400);
     const running = feed.run([{ span: 1, timeslot: 1, caller }]);
     // A 300 ms stall (garbage collection, a busy CI machine), 100 ms into the call: longer than the lead.
     setTimeout(() => {
