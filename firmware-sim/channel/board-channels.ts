@@ -138,6 +138,7 @@ export class BoardChannels {
       }
     } else if (e.name === 'BOOT') {
       // A reboot starts every call over: no channel state survives it (secure mode does not either).
+      for (const c of this.channels.values()) c.dispose();
       this.channels.clear();
       this.origins.clear();
       this.activity.clear();

@@ -137,9 +137,19 @@ export class Channel {
     if (tone === this.maskTone) return;
     this.finishWindows();
     this.maskTone = tone;
+    // The replaced maskers' kernel memory is freed now: a board that is reconfigured often must not
+    // hold every old channel state until the collector happens to run.
+    this.callerMasker.dispose();
+    this.agentMasker.dispose();
     this.callerMasker = this.newMasker();
     this.agentMasker = this.newMasker();
     this.maskerOrigin = this.pos;
+  }
+
+  /** Frees both maskers' kernel memory (the board rebooted or shut down); unusable afterwards. */
+  dispose(): void {
+    this.callerMasker.dispose();
+    this.agentMasker.dispose();
   }
 
   /**
