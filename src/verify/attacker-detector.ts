@@ -147,6 +147,38 @@ export class AttackerDetector {
     }
   }
 
+  /**
+   * Whether the WebAssembly port (src/dsp/wasm/attacker-kernel.c) covers this configuration: it is
+   * built for the verifier's only one, 80-sample windows at 16-sample hops with the screen on.
+   */
+  get kernelPortable(): boolean {
+    return this.screen !== null && this.n === 80 && this.hop === 16;
+  }
+
+  /**
+   * The constants the WebAssembly port takes (layout: k_att_consts in attacker-kernel.c), every one
+   * as this object computed it, so both judge with the same bits. The Goertzel banks' constants are
+   * private to goertzel.ts; they are read, not recomputed, for the same reason.
+   */
+  kernelConstants(): Float64Array {
+    const k = new Float64Array(398);
+    const bank = (b: unknown): Float64Array => (b as { k: Float64Array }).k;
+    k.set(bank(this.analyzer.low), 0);
+    k.set(bank(this.analyzer.high), 24);
+    const an = this.analyzer.kernelParams();
+    k.set(an.pairInverse, 48);
+    k.set(an.values, 304);
+    k.set(this.screen!.kernelConstants(), 314);
+    k.set(this.stepCos, 368);
+    k.set(this.stepSin, 376);
+    k.set(this.freqs, 384);
+    k.set([this.loudWeak, this.longSamples, this.minPeakShare, this.maxDeviation, this.minHits, this.sampleRate], 392);
+    return k;
+  }
+
+  /** Nothing to free (the interface of the kernel's receiver, attacker-receiver.ts). */
+  dispose(): void {}
+
   /** Feeds samples; returns fragments that ended so far. */
   process(samples: Int16Array): Fragment[] {
     const out: Fragment[] = [];

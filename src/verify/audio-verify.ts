@@ -83,6 +83,7 @@ export async function verifyAudioFile(path: string, opts: AudioVerifyOptions = {
     }
     for (let c = 0; c < detectors.length; c++) {
       collect(c, detectors[c].flush());
+      detectors[c].dispose();
       recorders[c]?.flush();
     }
     // Channels are detected independently; report in time order, left before right on a tie.

@@ -209,6 +209,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   for (const st of states.values()) {
     if (st.inband) {
       st.inband.flush(found);
+      st.inband.dispose();
       collect(st);
     }
     st.recorder?.flush();

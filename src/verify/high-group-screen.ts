@@ -67,6 +67,17 @@ export class HighGroupScreen {
     this.halfFloor = 0.5 * toneFloor;
   }
 
+  /** For the WebAssembly port (attacker-kernel.c): 2cos ω, cos ω, −sin ω (4 each), the rotations (re 20, im 20), gate, half floor. */
+  kernelConstants(): Float64Array {
+    const k = new Float64Array(54);
+    k.set(this.k, 0);
+    k.set(this.rotRe, 12);
+    k.set(this.rotIm, 32);
+    k[52] = this.gate;
+    k[53] = this.halfFloor;
+    return k;
+  }
+
   /** Forget everything (the detector restarts its stream at sample 0). */
   reset(): void {
     this.hops = 0;

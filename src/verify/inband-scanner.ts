@@ -9,7 +9,8 @@
  */
 import { DtmfDetector, type DetectedDigit } from '../dsp/detector.ts';
 import type { DtmfKey } from '../dsp/dtmf-keys.ts';
-import { AttackerDetector, type Fragment } from './attacker-detector.ts';
+import type { Fragment } from './attacker-detector.ts';
+import { attackerReceiver, type FragmentReceiver } from './attacker-receiver.ts';
 
 export interface InbandDigit {
   digit: DtmfKey;
@@ -23,6 +24,8 @@ export interface InbandScannerOptions {
   sampleRate?: number;
   /** Run the attacker's receiver too. Default true. */
   attacker?: boolean;
+  /** 'js': the attacker's receiver runs its JS reference even where the kernel is built (tests). */
+  implementation?: 'js';
 }
 
 /** A fragment within 20 ms of a reported digit of the same key belongs to it (its edge or tail). */
@@ -34,7 +37,7 @@ const MAX_HELD = 256;
 
 export class InbandScanner {
   private readonly q24: DtmfDetector;
-  private readonly attacker: AttackerDetector | null;
+  private readonly attacker: FragmentReceiver | null;
   private readonly margin: number;
   private readonly latency: number;
   private held: Fragment[] = [];
@@ -45,7 +48,7 @@ export class InbandScanner {
   constructor(opts: InbandScannerOptions = {}) {
     const sampleRate = opts.sampleRate ?? 8000;
     this.q24 = new DtmfDetector({ sampleRate });
-    this.attacker = opts.attacker === false ? null : new AttackerDetector({ sampleRate });
+    this.attacker = opts.attacker === false ? null : attackerReceiver({ sampleRate }, opts.implementation);
     this.margin = (SAME_DIGIT_MARGIN_MS * sampleRate) / 1000;
     this.latency = (REPORT_LATENCY_MS * sampleRate) / 1000;
   }
@@ -63,6 +66,11 @@ export class InbandScanner {
     this.processed = 0;
     this.recent = [];
     return out;
+  }
+
+  /** Frees the attacker receiver's kernel memory; the scanner cannot be used afterwards. */
+  dispose(): void {
+    this.attacker?.dispose();
   }
 
   private take(digits: DetectedDigit[], fragments: Fragment[], out: InbandDigit[], end: boolean): void {

@@ -68,6 +68,11 @@ export class InbandStream {
     this.collect(this.scanner.flush(), out);
   }
 
+  /** Frees the receivers' kernel memory (after the last `flush`). */
+  dispose(): void {
+    this.scanner.dispose();
+  }
+
   private collect(found: InbandDigit[], out: InbandFinding[]): void {
     for (const f of found) {
       const startSample = this.base + f.startSample;

@@ -41,7 +41,10 @@ port.on('message', (m: InMessage) => {
     });
     port.postMessage({ type: 'ack', buf: m.buf }, [m.buf]);
   } else {
-    for (const [idx, s] of streams) s.flush(found(idx));
+    for (const [idx, s] of streams) {
+      s.flush(found(idx));
+      s.dispose();
+    }
     port.postMessage({ type: 'done', findings: [...findings].filter(([, f]) => f.length > 0) });
   }
 });

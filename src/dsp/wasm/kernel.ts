@@ -184,6 +184,8 @@ export class DspKernel {
   run(ptr: number, elem: 1 | 2, sampleRate: number, input: Int16Array | Uint8Array, out: Int16Array | Uint8Array, windows: MaskWindow[], digits: DetectedDigit[]): void {
     const x = this.x;
     const n = input.length;
+    // Other users of the module (the verifier's attacker receiver) may have grown the memory.
+    this.fresh();
     for (let pos = 0; pos < n; pos += PIECE) {
       const m = Math.min(PIECE, n - pos);
       const part = m === n ? input : input.subarray(pos, pos + m);
@@ -209,6 +211,7 @@ export class DspKernel {
 
   /** @internal The end of a stream: the `delaySamples` outputs still held, the last windows and digits. */
   finish(ptr: number, elem: 1 | 2, sampleRate: number, d: number, out: Int16Array | Uint8Array, windows: MaskWindow[], digits: DetectedDigit[]): void {
+    this.fresh();
     const counts = this.x.k_finish(ptr, this.scratchOut);
     if (elem === 2) (out as Int16Array).set(this.h16.subarray(this.scratchOut >> 1, (this.scratchOut >> 1) + d));
     else (out as Uint8Array).set(this.h8.subarray(this.scratchOut, this.scratchOut + d));
