@@ -34,14 +34,17 @@ const SILENCE_CHUNK = 8000;
  */
 const SLAB_BYTES = 16 * 1024;
 
-interface Held {
-  ts: number;
-  codec: G711Codec;
-  codes: Uint8Array;
-}
-
 export class AudioReassembler {
-  private readonly held: Held[] = [];
+  /**
+   * The reorder window as a ring of parallel arrays in timestamp order (oldest at `head`), not an
+   * array of objects: no object per packet, and no splice/shift moving the whole window each time
+   * (the usual in-order packet goes in at the tail, the oldest leaves at the head).
+   */
+  private readonly ts: Float64Array;
+  private readonly codecs: G711Codec[];
+  private readonly codes: (Uint8Array | undefined)[];
+  private head = 0;
+  private count = 0;
   private nextTs: number | undefined;
   private readonly window: number;
   private readonly maxGap: number;
@@ -57,6 +60,10 @@ export class AudioReassembler {
   constructor(private readonly baseTs: number, opts: AudioReassemblerOptions = {}) {
     this.window = opts.reorderWindow ?? 50;
     this.maxGap = opts.maxGapSamples ?? 60 * 8000;
+    const cap = Math.max(1, this.window + 1);
+    this.ts = new Float64Array(cap);
+    this.codecs = new Array<G711Codec>(cap).fill('alaw');
+    this.codes = new Array<Uint8Array | undefined>(cap).fill(undefined);
   }
 
   /** Adds a packet's payload at its extended RTP timestamp; returns whatever left the window. */
@@ -67,12 +74,34 @@ export class AudioReassembler {
     }
     // Copy (not .slice(): on a Buffer view that is another view): the reader hands out views of its
     // read chunk, and a held view would pin the whole chunk.
-    const h: Held = { ts: extTs, codec, codes: this.copy(codes) };
-    let i = this.held.length;
-    while (i > 0 && this.held[i - 1].ts > extTs) i--;
-    if (i === this.held.length) this.held.push(h);
-    else this.held.splice(i, 0, h);
-    while (this.held.length > this.window) this.emit(this.held.shift()!, out);
+    const held = this.copy(codes);
+    const cap = this.ts.length;
+    // After every packet with a timestamp not above this one (stable, as insertion was before).
+    let i = this.count;
+    while (i > 0 && this.ts[(this.head + i - 1) % cap] > extTs) i--;
+    for (let j = this.count; j > i; j--) {
+      const to = (this.head + j) % cap;
+      const from = (this.head + j - 1) % cap;
+      this.ts[to] = this.ts[from];
+      this.codecs[to] = this.codecs[from];
+      this.codes[to] = this.codes[from];
+    }
+    const at = (this.head + i) % cap;
+    this.ts[at] = extTs;
+    this.codecs[at] = codec;
+    this.codes[at] = held;
+    this.count++;
+    while (this.count > this.window) this.shift(out);
+  }
+
+  /** Emits the oldest held packet. */
+  private shift(out: AudioChunk[]): void {
+    const h = this.head;
+    const codes = this.codes[h]!;
+    this.codes[h] = undefined;
+    this.head = (h + 1) % this.ts.length;
+    this.count--;
+    this.emit(this.ts[h], this.codecs[h], codes, out);
   }
 
   private copy(codes: Uint8Array): Uint8Array {
@@ -90,11 +119,10 @@ export class AudioReassembler {
 
   /** Emits everything still held (end of capture). */
   flush(out: AudioChunk[]): void {
-    while (this.held.length > 0) this.emit(this.held.shift()!, out);
+    while (this.count > 0) this.shift(out);
   }
 
-  private emit(h: Held, out: AudioChunk[]): void {
-    let { ts, codes } = h;
+  private emit(ts: number, codec: G711Codec, codes: Uint8Array, out: AudioChunk[]): void {
     if (this.nextTs !== undefined) {
       if (ts + codes.length <= this.nextTs) {
         this.late++;
@@ -110,13 +138,13 @@ export class AudioReassembler {
         else {
           for (let o = 0; o < gap; o += SILENCE_CHUNK) {
             const n = Math.min(SILENCE_CHUNK, gap - o);
-            out.push({ codec: h.codec, sampleOffset: this.nextTs + o - this.baseTs, codes: new Uint8Array(n).fill(SILENCE_CODE[h.codec]), silence: true });
+            out.push({ codec, sampleOffset: this.nextTs + o - this.baseTs, codes: new Uint8Array(n).fill(SILENCE_CODE[codec]), silence: true });
           }
           this.filledSamples += gap;
         }
       }
     }
-    if (codes.length > 0) out.push({ codec: h.codec, sampleOffset: ts - this.baseTs, codes, silence: false });
+    if (codes.length > 0) out.push({ codec, sampleOffset: ts - this.baseTs, codes, silence: false });
     this.nextTs = ts + codes.length;
   }
 }

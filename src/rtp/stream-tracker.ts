@@ -106,6 +106,8 @@ interface Stream {
   malformedEvents: number;
   eventCount: number;
   pts: Set<number>;
+  /** The last payload type added to `pts` (a Set insertion per packet is not free). */
+  lastPt: number;
   codec?: G711Codec;
 }
 
@@ -305,7 +307,7 @@ export class StreamTracker {
 
   private newStream(id: StreamId, key: string, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
     return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), firstNs: ns, lastNs: ns,
-      packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set() };
+      packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set(), lastPt: -1 };
   }
 
   private kindOf(s: Stream, pt: number): PayloadKind | undefined {
@@ -324,7 +326,10 @@ export class StreamTracker {
     if (s.seq.record(sequence) < 0) return; // duplicate sequence number: already processed
     s.packets++;
     s.lastNs = ns;
-    s.pts.add(payloadType);
+    if (payloadType !== s.lastPt) {
+      s.pts.add(payloadType);
+      s.lastPt = payloadType;
+    }
     const extTs = unwrapTimestamp(timestamp, s.maxTs);
     if (s.baseTs === undefined) s.baseTs = extTs;
     if (s.maxTs === undefined || extTs > s.maxTs) s.maxTs = extTs;

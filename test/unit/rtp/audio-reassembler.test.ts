@@ -80,3 +80,73 @@ describe('AudioReassembler', () => {
     expect(out.map((c) => c.sampleOffset)).toEqual([0, 800_160]);
   });
 });
+
+/**
+ * The reassembler as it was before the reorder window became a ring (an array of held packets,
+ * insertion by splice, the oldest out by shift): the reference for the differential test below.
+ */
+function arrayReference(base: number, window: number, maxGap: number, packets: Array<{ ts: number; codes: Uint8Array }>): { chunks: AudioChunk[]; late: number; filled: number; jumps: number } {
+  const held: Array<{ ts: number; codes: Uint8Array }> = [];
+  const chunks: AudioChunk[] = [];
+  let nextTs: number | undefined;
+  let late = 0;
+  let filled = 0;
+  let jumps = 0;
+  const emit = (h: { ts: number; codes: Uint8Array }): void => {
+    let { ts, codes } = h;
+    if (nextTs !== undefined) {
+      if (ts + codes.length <= nextTs) {
+        late++;
+        return;
+      }
+      if (ts < nextTs) {
+        codes = codes.subarray(nextTs - ts);
+        ts = nextTs;
+      } else if (ts > nextTs) {
+        const gap = ts - nextTs;
+        if (gap > maxGap) jumps++;
+        else {
+          for (let o = 0; o < gap; o += 8000) chunks.push({ codec: 'ulaw', sampleOffset: nextTs + o - base, codes: new Uint8Array(Math.min(8000, gap - o)).fill(SILENCE_CODE.ulaw), silence: true });
+          filled += gap;
+        }
+      }
+    }
+    if (codes.length > 0) chunks.push({ codec: 'ulaw', sampleOffset: ts - base, codes, silence: false });
+    nextTs = ts + codes.length;
+  };
+  for (const p of packets) {
+    if (nextTs !== undefined && p.ts + p.codes.length <= nextTs) {
+      late++;
+      continue;
+    }
+    let i = held.length;
+    while (i > 0 && held[i - 1].ts > p.ts) i--;
+    held.splice(i, 0, { ts: p.ts, codes: Uint8Array.from(p.codes) });
+    while (held.length > window) emit(held.shift()!);
+  }
+  while (held.length > 0) emit(held.shift()!);
+  return { chunks, late, filled, jumps };
+}
+
+describe('AudioReassembler: the ring against the array it replaced', () => {
+  it('property: the same chunks, late, filled and jump counts for any arrival order, duplicates, overlaps, gaps and window', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 40 }), shift: fc.integer({ min: -80, max: 80 }), len: fc.integer({ min: 1, max: 240 }) }), { maxLength: 80 }),
+        (window, raw) => {
+          const base = 5000;
+          const packets = raw.map((p, k) => ({ ts: base + p.slot * 160 + p.shift, codes: new Uint8Array(p.len).fill(k & 0x7f) }));
+          const ref = arrayReference(base, window, 2000, packets);
+          const r = new AudioReassembler(base, { reorderWindow: window, maxGapSamples: 2000 });
+          const chunks: AudioChunk[] = [];
+          for (const p of packets) r.push(p.ts, 'ulaw', p.codes, chunks);
+          r.flush(chunks);
+          expect(chunks.map((c) => ({ ...c, codes: [...c.codes] }))).toEqual(ref.chunks.map((c) => ({ ...c, codes: [...c.codes] })));
+          expect([r.late, r.filledSamples, r.jumps]).toEqual([ref.late, ref.filled, ref.jumps]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
