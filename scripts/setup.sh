@@ -37,4 +37,5 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config "nodedir"' || true
 fi
 scripts/build-wasm.sh
+scripts/build-native.sh
 echo "setup: ready"

@@ -10,6 +10,11 @@
  *
  * What the masker cannot read fails closed in secure mode: RTP in another codec is dropped (it
  * could carry a digit in-band), RTCP and comfort noise pass; outside secure mode all passes.
+ *
+ * Two socket paths, the same behaviour: the native one (udp-native.ts, native/udp-batch.c:
+ * recvmmsg/sendmmsg, kernel arrival stamps, one timerfd for every stream's release) when the
+ * addon is built and the relay runs on the system clock, else Node's dgram with a timer per
+ * stream (DTMFGUARD_RELAY_IO=dgram forces it). See docs/benchmarks.md for why.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
@@ -19,9 +24,11 @@ import { DgError } from '../../src/errors.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../../src/rtp/packet.ts';
 import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddress } from './address.ts';
 import type { MaskerFactory } from './masker-port.ts';
-import { PacketArena } from './packet-arena.ts';
+import { ARENA_MAX_DATAGRAM, PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
+import { ReleaseQueue } from './release-queue.ts';
 import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
+import { loadUdpBatch, RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, SendQueue, type UdpBatch } from './udp-native.ts';
 
 /** The relay's only source of time (ms, monotonic), injectable so timing logic runs under fake time. */
 export interface RelayClock {
@@ -142,6 +149,9 @@ export class RtpRelay extends EventEmitter {
   private readonly arena = new PacketArena();
   private latencyCount = 0;
   private stopping = false;
+  /** The native path's state while it runs (undefined on the dgram path). */
+  private native: NativeIo | undefined;
+  private readonly due: RtpStream[] = [];
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -168,7 +178,7 @@ export class RtpRelay extends EventEmitter {
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
   async start(): Promise<UdpAddress> {
-    if (this.socket) throw new Error('relay already started');
+    if (this.socket || this.native) throw new Error('relay already started');
     const listen = await resolveUdpAddress(this.listenAddr, '--listen');
     this.forwardTo = await resolveUdpAddress(this.forwardAddr, '--forward');
     this.mirrorTo = this.mirrorAddr ? await resolveUdpAddress(this.mirrorAddr, '--mirror') : undefined;
@@ -177,6 +187,8 @@ export class RtpRelay extends EventEmitter {
         throw new DgError('DG5305', `${what} is IPv${a.family} but --listen is IPv${listen.family}; use one address family`);
       }
     }
+    const lib = this.clock === relaySystemClock ? loadUdpBatch() : null;
+    if (lib) return this.startNative(lib, listen);
     const socket = createSocket({ type: listen.family === 6 ? 'udp6' : 'udp4', ...(this.recvBufferBytes ? { recvBufferSize: this.recvBufferBytes } : {}) });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
@@ -203,8 +215,107 @@ export class RtpRelay extends EventEmitter {
     return this.bound;
   }
 
+  private startNative(lib: UdpBatch, listen: ResolvedAddress): UdpAddress {
+    const open = (host: string, port: number, rcvbuf: number, to: ResolvedAddress | undefined, what: string): [number, number, number] => {
+      try {
+        return lib.open(listen.family, host, port, rcvbuf, to ? to.host : null, to ? to.port : 0);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        if (what === 'listen') throw new DgError('DG5306', `cannot listen on ${listen.host}:${listen.port} (${code}); choose a free port`);
+        throw new DgError('DG5306', `cannot open the ${what} socket toward ${to!.host}:${to!.port} (${code}); check the address`);
+      }
+    };
+    const [fd, port, granted] = open(listen.host, listen.port, this.recvBufferBytes, undefined, 'listen');
+    const fds = [fd];
+    try {
+      const fwd = open(listen.host, 0, 0, this.forwardTo, '--forward')[0];
+      fds.push(fwd);
+      const mir = this.mirrorTo ? open(listen.host, 0, 0, this.mirrorTo, '--mirror')[0] : -1;
+      if (mir >= 0) fds.push(mir);
+      const timerFd = lib.timer();
+      fds.push(timerFd);
+      const io: NativeIo = { lib, fd, fwd, mir, timerFd, timerAt: Infinity, granted, recv: new RecvBuffer(), sendQ: new SendQueue(), releases: new ReleaseQueue(), watchers: [] };
+      io.watchers.push(lib.watch(fd, io.recv.buffer, RECV_SLOTS, RECV_SLOT_BYTES, (n) => this.onBatch(n)));
+      io.watchers.push(lib.watch(timerFd, null, 0, 0, () => this.onTick()));
+      this.native = io;
+    } catch (e) {
+      for (const f of fds) lib.close(f);
+      throw e;
+    }
+    this.bound = { host: listen.host, port };
+    this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
+    this.sweepTimer.unref();
+    return this.bound;
+  }
+
+  /** Which socket path carries the datagrams: 'native' (udp-batch) or 'dgram'; undefined before start. */
+  get io(): 'native' | 'dgram' | undefined {
+    return this.native ? 'native' : this.socket ? 'dgram' : undefined;
+  }
+
+  /** Native path: a batch of `n` datagrams is in the receive buffer. */
+  private onBatch(n: number): void {
+    const io = this.native!;
+    const base = this.clock.now();
+    const { bytes, lengths, ages } = io.recv;
+    for (let k = 0; k < n; k++) {
+      const len = lengths[k];
+      if (len < 0) {
+        // Larger than a UDP datagram can be: cannot happen on IPv4/IPv6 without jumbograms.
+        this.counters.datagramsIn++;
+        this.counters.malformed++;
+        continue;
+      }
+      const view = bytes.subarray(k * RECV_SLOT_BYTES, k * RECV_SLOT_BYTES + len);
+      // The slot is overwritten by the next batch: what is held (audio for the lookahead, events,
+      // anything queued in order) must be a copy, as on the dgram path.
+      this.receive(len <= ARENA_MAX_DATAGRAM ? this.arena.copy(view) : view.slice(), base - ages[k]);
+    }
+    this.releaseDue();
+  }
+
+  /** Native path: the release timer fired. */
+  private onTick(): void {
+    const io = this.native;
+    if (!io) return;
+    io.timerAt = Infinity;
+    this.releaseDue();
+  }
+
+  /** Native path: pumps every stream whose deadline has come, sends what left in one batch, re-arms the timer. */
+  private releaseDue(): void {
+    const io = this.native;
+    if (!io) return;
+    const now = this.clock.now();
+    // Collected first, then pumped: a stream whose next deadline is still due waits for the next tick, not a loop here.
+    const due = this.due;
+    for (let s = io.releases.popDue(now); s; s = io.releases.popDue(now)) due.push(s);
+    for (let i = 0; i < due.length; i++) {
+      due[i].pump(now);
+      this.arm(due[i], now);
+    }
+    due.length = 0;
+    this.flush();
+    const next = io.releases.peek();
+    if (next !== undefined && next !== io.timerAt) {
+      io.timerAt = next;
+      io.lib.arm(io.timerFd, next - now);
+    }
+  }
+
+  /** Native path: the queued datagrams to the forward and mirror peers, one sendmmsg each. */
+  private flush(): void {
+    const io = this.native!;
+    const q = io.sendQ;
+    if (q.count === 0) return;
+    this.counters.sendErrors += io.lib.send(io.fwd, q.buffer, q.table.buffer as ArrayBuffer, q.count);
+    if (io.mir >= 0) this.counters.sendErrors += io.lib.send(io.mir, q.buffer, q.table.buffer as ArrayBuffer, q.count);
+    q.clear();
+  }
+
   /** Sends everything still held (its lookahead filled with silence), then closes the socket. */
   async stop(): Promise<void> {
+    if (this.native && !this.stopping) return this.stopNative(this.native);
     const socket = this.socket;
     if (!socket || this.stopping) return;
     this.stopping = true; // what arrives from now on would never leave
@@ -224,13 +335,27 @@ export class RtpRelay extends EventEmitter {
     this.forwardSocket = this.mirrorSocket = undefined;
   }
 
+  private async stopNative(io: NativeIo): Promise<void> {
+    this.stopping = true;
+    for (const s of this.streams.values()) {
+      s.pump(Infinity);
+      s.close();
+      io.releases.forget(s);
+    }
+    this.flush();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const w of io.watchers) io.lib.unwatch(w);
+    for (const fd of [io.fd, io.fwd, io.mir, io.timerFd]) if (fd >= 0) io.lib.close(fd);
+    this.native = undefined;
+  }
+
   address(): UdpAddress | undefined {
     return this.bound;
   }
 
   /** The listen socket's receive buffer as the kernel reports it (Linux: twice the size granted), or undefined before start. */
   recvBufferSize(): number | undefined {
-    return this.socket?.getRecvBufferSize();
+    return this.native ? this.native.granted : this.socket?.getRecvBufferSize();
   }
 
   get secure(): boolean {
@@ -256,14 +381,17 @@ export class RtpRelay extends EventEmitter {
 
   /** Entry point of every datagram; public so tests and benchmarks can drive the relay without a socket. */
   onDatagram(datagram: Uint8Array): void {
-    if (this.stopping) return;
-    const c = this.counters;
-    c.datagramsIn++;
-    const now = this.clock.now();
     // G.711 audio is held for the lookahead: held as a copy packed with others (packet-arena.ts),
     // not in the ArrayBuffer of its own the socket gave it. Same bytes, same length.
     const pt7 = datagram.length >= 12 ? datagram[1] & 0x7f : -1;
-    const msg = pt7 === PT_PCMA || pt7 === PT_PCMU ? this.arena.copy(datagram) : datagram;
+    this.receive(pt7 === PT_PCMA || pt7 === PT_PCMU ? this.arena.copy(datagram) : datagram, this.clock.now());
+  }
+
+  /** A datagram the relay may hold as it is, which arrived at `now` (the kernel's stamp on the native path). */
+  private receive(msg: Uint8Array, now: number): void {
+    if (this.stopping) return;
+    const c = this.counters;
+    c.datagramsIn++;
     if (msg.length >= 8 && msg[0] >> 6 === 2 && (msg[1] & 0x7f) >= 72 && (msg[1] & 0x7f) <= 76) {
       // RTCP multiplexed on the RTP port (RFC 5761 §4: packet types 200–204 in octet 1): reports,
       // not media; on at once, unchanged.
@@ -333,8 +461,9 @@ export class RtpRelay extends EventEmitter {
   /** One timer per stream, armed for its earliest deadline; in a steady stream it rarely fires. */
   private arm(s: RtpStream, now: number): void {
     const at = s.nextWakeup();
-    const t = this.timers.get(s.ssrc);
     if (at === undefined) return;
+    if (this.native) return this.native.releases.arm(s, at);
+    const t = this.timers.get(s.ssrc);
     if (t && t.at <= at) return;
     if (t) this.clock.clearTimeout(t.handle);
     const handle = this.clock.setTimeout(() => {
@@ -364,6 +493,18 @@ export class RtpRelay extends EventEmitter {
   }
 
   private send(datagram: Uint8Array, arrivedAt: number): void {
+    const io = this.native;
+    if (io) {
+      // Queued, sent by the flush at the end of this batch or tick (one sendmmsg per peer).
+      if (!io.sendQ.push(datagram)) {
+        this.flush();
+        io.sendQ.push(datagram);
+      }
+      this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
+      this.counters.forwarded++;
+      if (io.mir >= 0) this.counters.mirrored++;
+      return;
+    }
     const fwd = this.forwardSocket;
     if (!fwd) return;
     this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
@@ -381,11 +522,30 @@ export class RtpRelay extends EventEmitter {
     for (const [ssrc, s] of this.streams) {
       if (s.idle && now - s.lastActivity > this.idleTimeoutMs) {
         this.clearTimer(ssrc);
+        this.native?.releases.forget(s);
         this.streams.delete(ssrc);
         s.close();
       }
     }
   }
+}
+
+/** The native path's sockets and buffers (udp-native.ts). */
+interface NativeIo {
+  lib: UdpBatch;
+  /** Listen, forward and mirror sockets (mirror -1: none), and the release timer. */
+  fd: number;
+  fwd: number;
+  mir: number;
+  timerFd: number;
+  /** The deadline the timer is armed for. */
+  timerAt: number;
+  /** SO_RCVBUF as the kernel granted it. */
+  granted: number;
+  recv: RecvBuffer;
+  sendQ: SendQueue;
+  releases: ReleaseQueue<RtpStream>;
+  watchers: object[];
 }
 
 /** RFC 3389 comfort noise: a noise level and spectral shape, no room for a tone. */

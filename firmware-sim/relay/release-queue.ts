@@ -1,0 +1,78 @@
+/**
+ * The native path's release schedule: every stream's next deadline in one binary min-heap, so one
+ * timer (a timerfd, udp-batch.c) serves the whole relay instead of a JS timer per stream, and a
+ * tick pumps every stream that is due at once (its packets then leave in one sendmmsg).
+ *
+ * A stream re-armed earlier leaves its later entry behind; entries that no longer match the
+ * stream's armed deadline are skipped when they come up (lazy deletion: no search on re-arm).
+ */
+export class ReleaseQueue<S> {
+  private readonly at: number[] = [];
+  private readonly items: S[] = [];
+  private readonly armed = new Map<S, number>();
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /** The earliest deadline queued (possibly a stale entry's: a tick then finds nothing due), or undefined. */
+  peek(): number | undefined {
+    return this.at.length ? this.at[0] : undefined;
+  }
+
+  /** Arms `s` for `at`, unless it is already armed for that time or earlier. */
+  arm(s: S, at: number): void {
+    const cur = this.armed.get(s);
+    if (cur !== undefined && cur <= at) return;
+    this.armed.set(s, at);
+    let i = this.at.length;
+    this.at.push(at);
+    this.items.push(s);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.at[p] <= at) break;
+      this.at[i] = this.at[p];
+      this.items[i] = this.items[p];
+      i = p;
+    }
+    this.at[i] = at;
+    this.items[i] = s;
+  }
+
+  forget(s: S): void {
+    this.armed.delete(s);
+  }
+
+  /** Removes and returns the next stream due at `now`, disarmed, or undefined when none is. */
+  popDue(now: number): S | undefined {
+    while (this.at.length && this.at[0] <= now) {
+      const at = this.at[0];
+      const s = this.items[0];
+      this.removeTop();
+      if (this.armed.get(s) === at) {
+        this.armed.delete(s);
+        return s;
+      }
+    }
+    return undefined;
+  }
+
+  private removeTop(): void {
+    const lastAt = this.at.pop()!;
+    const last = this.items.pop()!;
+    const n = this.at.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && this.at[l + 1] < this.at[l] ? l + 1 : l;
+      if (this.at[c] >= lastAt) break;
+      this.at[i] = this.at[c];
+      this.items[i] = this.items[c];
+      i = c;
+    }
+    this.at[i] = lastAt;
+    this.items[i] = last;
+  }
+}

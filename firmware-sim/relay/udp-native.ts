@@ -1,0 +1,84 @@
+/**
+ * Loader of the relay's native socket loop (native/udp-batch.c, built by scripts/build-native.sh
+ * into build/relay/udp-batch.node) and the buffers the relay shares with it.
+ *
+ * The addon is optional: without it (no gcc or Node headers where it was installed)
+ * `loadUdpBatch()` returns null and the relay uses Node's dgram, the reference the native path is
+ * compared with byte for byte (test/integration/relay/relay-io-paths.test.ts).
+ * DTMFGUARD_RELAY_IO=dgram forces dgram for the whole process.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where scripts/build-native.sh puts the addon. */
+export const UDP_BATCH_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'relay', 'udp-batch.node');
+
+/** The addon's functions (see udp-batch.c for each one's contract). */
+export interface UdpBatch {
+  /** Opens a non-blocking UDP socket bound to host:port, connected to connectHost:connectPort if given: [fd, bound port, SO_RCVBUF granted]. Throws an Error whose code is the errno name. */
+  open(family: 4 | 6, host: string, port: number, recvBufferBytes: number, connectHost: string | null, connectPort: number): [number, number, number];
+  /** Calls fn(count) per batch of datagrams read into `buffer` (or fn(0) per expiry of a timerfd, buffer null). */
+  watch(fd: number, buffer: ArrayBuffer | null, slots: number, slotSize: number, fn: (count: number) => void): object;
+  unwatch(handle: object): void;
+  ref(handle: object, on: boolean): void;
+  /** Sends `count` datagrams, (offset, length) pairs in `table`, from `buffer`; returns how many failed. */
+  send(fd: number, buffer: ArrayBuffer, table: ArrayBuffer, count: number): number;
+  timer(): number;
+  /** Arms a timerfd to fire once, `ms` from now. */
+  arm(fd: number, ms: number): void;
+  close(fd: number): void;
+}
+
+let cached: UdpBatch | null | undefined;
+
+/** The process's addon, or null when there is none (not built, or DTMFGUARD_RELAY_IO=dgram). */
+export function loadUdpBatch(): UdpBatch | null {
+  if (process.env.DTMFGUARD_RELAY_IO === 'dgram') return null;
+  if (cached !== undefined) return cached;
+  cached = existsSync(UDP_BATCH_PATH) ? (createRequire(import.meta.url)(UDP_BATCH_PATH) as UdpBatch) : null;
+  return cached;
+}
+
+/** Datagrams read per batch (recvmmsg), and the largest one: a UDP datagram's maximum, so nothing dgram carries is cut. */
+export const RECV_SLOTS = 32;
+export const RECV_SLOT_BYTES = 65_536;
+
+/**
+ * The receive buffer: RECV_SLOTS slots of RECV_SLOT_BYTES, then a length per slot (int32; -1:
+ * larger than a slot), then an arrival age per slot (float64, ms before the batch was handed over).
+ */
+export class RecvBuffer {
+  readonly buffer = new ArrayBuffer(RECV_SLOTS * (RECV_SLOT_BYTES + 12));
+  readonly bytes = new Uint8Array(this.buffer);
+  readonly lengths = new Int32Array(this.buffer, RECV_SLOTS * RECV_SLOT_BYTES, RECV_SLOTS);
+  readonly ages = new Float64Array(this.buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 4), RECV_SLOTS);
+}
+
+/** Datagrams queued for one sendmmsg: bytes packed in `buffer`, (offset, length) pairs in `table`. */
+export class SendQueue {
+  static readonly MAX = 1024;
+  readonly buffer = new ArrayBuffer(SendQueue.MAX * 256);
+  private readonly bytes = new Uint8Array(this.buffer);
+  readonly table = new Int32Array(SendQueue.MAX * 2);
+  count = 0;
+  private used = 0;
+
+  /** Queues a copy of `d`; false when it does not fit (flush, then queue again). */
+  push(d: Uint8Array): boolean {
+    const n = d.length;
+    if (this.count === SendQueue.MAX || this.used + n > this.bytes.length) return false;
+    this.bytes.set(d, this.used);
+    this.table[2 * this.count] = this.used;
+    this.table[2 * this.count + 1] = n;
+    this.count++;
+    this.used += n;
+    return true;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.used = 0;
+  }
+}
