@@ -25,6 +25,9 @@
  *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below);
  *   DTMFGUARD_BENCH_PARALLEL_GC=1: V8's default collector; DTMFGUARD_BENCH_V8_FLAGS: other V8 flags
  *   instead of --single-threaded-gc (collector experiments, e.g. "--single-threaded-gc --trace-gc-nvp").
+ *   DTMFGUARD_BENCH_RELAY_IO=native,dgram (default): the socket paths to run, one child process each,
+ *   side by side (firmware-sim/relay/udp-native.ts); the dgram run's figures carry the suffix
+ *   `_dgram` and are the reference the native ones are read against. Each line says its `io`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,14 +43,28 @@ import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-lo
 // Garbage collection on the event loop thread alone: with parallel GC it waits for V8's helper
 // threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). A V8 flag
 // must be given at start-up (set later, it aborts V8): run again with it.
-if (process.env.DTMFGUARD_BENCH_RELAY_CHILD !== '1' && process.env.DTMFGUARD_BENCH_PARALLEL_GC !== '1') {
-  const flags = (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
-  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, DTMFGUARD_BENCH_RELAY_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
+// One child per socket path (DTMFGUARD_RELAY_IO is read by the relay), one after the other.
+if (process.env.DTMFGUARD_BENCH_RELAY_CHILD !== '1') {
+  const parallel = process.env.DTMFGUARD_BENCH_PARALLEL_GC === '1';
+  const flags = parallel ? [] : (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
+  const paths = (process.env.DTMFGUARD_BENCH_RELAY_IO ?? 'native,dgram').split(',').filter(Boolean);
+  let status = 0;
+  for (const io of paths) {
+    if (io !== 'native' && io !== 'dgram') {
+      process.stderr.write(`relay bench: DTMFGUARD_BENCH_RELAY_IO names ${JSON.stringify(io)}; use native, dgram or both (native,dgram)\n`);
+      process.exit(2);
+    }
+    const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, DTMFGUARD_BENCH_RELAY_CHILD: '1', DTMFGUARD_RELAY_IO: io, DTMFGUARD_BENCH_RELAY_SUFFIX: paths.length > 1 && io === 'dgram' ? '_dgram' : '' },
+    });
+    status = Math.max(status, r.status ?? 1);
+  }
+  process.exit(status);
 }
+const nameSuffix = process.env.DTMFGUARD_BENCH_RELAY_SUFFIX ?? '';
+/** The socket path the relays took (native needs the addon: scripts/build-native.sh). */
+let ioPath = 'unknown';
 
 const DEFAULT_STEPS = [250, 500, 1000, 1500];
 const stepsArg = process.argv[2] ?? DEFAULT_STEPS.join(',');
@@ -147,6 +164,7 @@ async function step(n: number): Promise<Step> {
   try {
     const ports = [];
     for (const r of relays) ports.push((await r.start()).port);
+    ioPath = relays[0].io ?? 'unknown';
     // One port: every caller's stream to the one relay, told apart by SSRC (as the board's SIP edge).
     if (onePort) for (let k = 1; k < n; k++) ports.push(ports[0]);
     (globalThis as { gc?: () => void }).gc?.(); // the set-up's garbage is not the run's
@@ -199,7 +217,7 @@ async function step(n: number): Promise<Step> {
       `measured ${m.packets_sent} packets × 2 sides: added delay median ${m.median_ms.toFixed(2)} p99 ${m.p99_ms.toFixed(2)} p99.9 ${m.p999_ms.toFixed(2)} max ${m.max_ms.toFixed(2)} ms, ${m.late} over ${res.limit_ms} ms; ` +
       `warm-up max ${res.warmup.max_ms.toFixed(1)} ms (${res.warmup.late} over); relay event loop stalled ≤ ${(loopDelay.max / 1e6).toFixed(1)} ms (p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)}); relay CPU ${(cpu * 100).toFixed(0)}% of a core (${usPerPacket.toFixed(1)} µs per packet in); ` +
       `generator: send lag ≤ ${g.max_send_lag_ms.toFixed(2)} ms, read lag ≤ ${g.max_receive_lag_ms.toFixed(2)} ms, CPU ${g.cpu_s.toFixed(1)} s; ` +
-      `load average ${loadavg()[0].toFixed(1)}${pin ? ', pinned' : ''}, ${priority}${onePort ? ', one port' : ', a relay per stream'}: ${s.ok ? 'ok' : s.okP99 ? `p99 ok; ${s.why}` : s.why}\n`,
+      `${ioPath}, load average ${loadavg()[0].toFixed(1)}${pin ? ', pinned' : ''}, ${priority}${onePort ? ', one port' : ', a relay per stream'}: ${s.ok ? 'ok' : s.okP99 ? `p99 ok; ${s.why}` : s.why}\n`,
   );
   return s;
 }
@@ -224,10 +242,10 @@ const best = largestPassing((s) => s.ok);
 const bestP99 = largestPassing((s) => s.okP99);
 const shown = best ?? bestP99 ?? steps[0];
 const largest = steps.reduce((a, b) => (b.streams >= a.streams ? b : a));
-const context = { load_average: Number(loadavg()[0].toFixed(1)), pinned: pin, priority, one_port: onePort };
+const context = { io: ioPath, load_average: Number(loadavg()[0].toFixed(1)), pinned: pin, priority, one_port: onePort };
 
 const fig = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ name, unit, value: Number(value.toFixed(3)), ...extra, ...context })}\n`);
+  process.stdout.write(`${JSON.stringify({ name: name + nameSuffix, unit, value: Number(value.toFixed(3)), ...extra, ...context })}\n`);
 const at = { streams: shown.streams, passed: shown.ok, passed_p99: shown.okP99, lookahead_ms: LOOKAHEAD_MS };
 fig('relay_streams_per_core', 'streams', best?.streams ?? 0, { lookahead_ms: LOOKAHEAD_MS, ptime_ms: 20, codec: 'PCMA', secure: true, mirror: true, reference: 'target', reference_value: 1000 });
 fig('relay_streams_per_core_p99', 'streams', bestP99?.streams ?? 0, { lookahead_ms: LOOKAHEAD_MS, criterion: 'nothing lost, p99 added delay within lookahead + 1 ms', reference: 'target', reference_value: 1000 });
