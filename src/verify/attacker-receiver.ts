@@ -23,6 +23,7 @@ interface AttackerExports {
   k_alloc(n: number): number;
   k_free(p: number): void;
   k_att_consts(): number;
+  k_att_ready(): void;
   k_att_frags(): number;
   k_att_new(): number;
   k_att_run(a: number, x: number, n: number): number;
@@ -49,6 +50,7 @@ class AttackerKernel {
     if (this.input === 0) throw new RangeError('DSP kernel: out of memory');
     this.views();
     this.f64.set(constants, this.x.k_att_consts() >> 3);
+    this.x.k_att_ready();
     this.registry = new FinalizationRegistry<number>((p) => this.x.k_free(p));
   }
 

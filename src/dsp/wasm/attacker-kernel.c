@@ -15,6 +15,7 @@
  * the screen on. Anything else runs the JS reference (src/verify/attacker-receiver.ts decides).
  */
 #include <stdint.h>
+#include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -77,10 +78,8 @@ typedef struct {
   /* screen (high-group-screen.ts) */
   double sre[RING * 4], sim[RING * 4], ssq[RING], ssum[RING];
   int64_t hops;
-  /* analyzer results of the last window (detector-block.ts) */
-  double energy, pairLowEnergy, pairHighEnergy;
+  /* the fitted pair of the window being judged (detector-block.ts pairLow/pairHigh) */
   double pairLow[2], pairHigh[2];
-  double lowState[8], highState[8], lowPower[4], highPower[4];
   /* run (attacker-detector.ts) */
   int64_t next, bufStart;
   int32_t bufLen;
@@ -103,70 +102,139 @@ EXPORT(k_att_new) Att *k_att_new(void) {
 
 /* ---------------------------------------------------------------- screen -------------------- */
 
-/* HighGroupScreen.hop: the 4 high-group bins (as y values), Σx², Σx of one hop into `slot`. */
-static void screen_hop(Att *a, const int16_t *x, int slot) {
-  const double *k = K + C_SK;
-  const double c0 = k[0], c1 = k[1], c2 = k[2], c3 = k[3];
+/* Windows one scan can judge: every window start in the buffer. */
+#define MAXW (CAP / HOP + 1)
+
+/*
+ * The hops of one scan (HighGroupScreen.hop results), in order from the hop where the scan's first
+ * window starts: the 4 high-group bins as y values, Σx², Σx. The channel's ring keeps the last
+ * RING of them for the next scan, whose first windows start in hops already computed.
+ */
+#define MAXH (MAXW + HOPS)
+static double Hre[MAXH * 4], Him[MAXH * 4], Hsq[MAXH], Hsum[MAXH];
+
+/* Σx² and Σx of one hop: exact integer sums, in any order. */
+static void hop_sums(const int16_t *x, int j) {
   double sq = 0;
   int32_t sum = 0;
-  double a1 = 0, a2 = 0, b1 = 0, b2 = 0, d1 = 0, d2 = 0, e1 = 0, e2 = 0;
   for (int i = 0; i < HOP; i++) {
-    const int32_t vi = x[i];
-    const double v = (double)vi;
-    sum = sum + vi;
-    sq += (double)(vi * vi);
-    const double a0 = v - a2 + c0 * a1;
+    const int32_t v = x[i];
+    sum += v;
+    sq += (double)(v * v);
+  }
+  Hsq[j] = sq;
+  Hsum[j] = (double)sum;
+}
+
+/* HighGroupScreen.hop's filters for hop j (lane 0) and hop j + 1 (lane 1) if `two`, else hop j
+ * alone (lane 1 then runs the same samples and is dropped): lanes round like scalar f64. */
+static void screen_hops(const int16_t *x, int j, int two) {
+  const double *k = K + C_SK;
+  const int16_t *y = two ? x + HOP : x;
+  const v128_t c0 = wasm_f64x2_splat(k[0]), c1 = wasm_f64x2_splat(k[1]), c2 = wasm_f64x2_splat(k[2]), c3 = wasm_f64x2_splat(k[3]);
+  v128_t a1 = wasm_f64x2_splat(0), a2 = a1, b1 = a1, b2 = a1, d1 = a1, d2 = a1, e1 = a1, e2 = a1;
+  for (int i = 0; i < HOP; i++) {
+    const v128_t v = wasm_f64x2_make((double)x[i], (double)y[i]);
+    const v128_t a0 = wasm_f64x2_add(wasm_f64x2_sub(v, a2), wasm_f64x2_mul(c0, a1));
     a2 = a1;
     a1 = a0;
-    const double b0 = v - b2 + c1 * b1;
+    const v128_t b0 = wasm_f64x2_add(wasm_f64x2_sub(v, b2), wasm_f64x2_mul(c1, b1));
     b2 = b1;
     b1 = b0;
-    const double d0 = v - d2 + c2 * d1;
+    const v128_t d0 = wasm_f64x2_add(wasm_f64x2_sub(v, d2), wasm_f64x2_mul(c2, d1));
     d2 = d1;
     d1 = d0;
-    const double e0 = v - e2 + c3 * e1;
+    const v128_t e0 = wasm_f64x2_add(wasm_f64x2_sub(v, e2), wasm_f64x2_mul(c3, e1));
     e2 = e1;
     e1 = e0;
   }
-  const int b = slot * 4;
-  a->sre[b] = a1 - k[4] * a2;
-  a->sim[b] = -k[8] * a2;
-  a->sre[b + 1] = b1 - k[5] * b2;
-  a->sim[b + 1] = -k[9] * b2;
-  a->sre[b + 2] = d1 - k[6] * d2;
-  a->sim[b + 2] = -k[10] * d2;
-  a->sre[b + 3] = e1 - k[7] * e2;
-  a->sim[b + 3] = -k[11] * e2;
-  a->ssq[slot] = sq;
-  a->ssum[slot] = (double)sum;
+  /* y = s[N−1] − e^(−jω)·s[N−2], as HighGroupScreen.hop */
+#define OUT(L, J)                                                                                       \
+  Hre[(J) * 4] = wasm_f64x2_extract_lane(a1, L) - k[4] * wasm_f64x2_extract_lane(a2, L);              \
+  Him[(J) * 4] = -k[8] * wasm_f64x2_extract_lane(a2, L);                                               \
+  Hre[(J) * 4 + 1] = wasm_f64x2_extract_lane(b1, L) - k[5] * wasm_f64x2_extract_lane(b2, L);          \
+  Him[(J) * 4 + 1] = -k[9] * wasm_f64x2_extract_lane(b2, L);                                           \
+  Hre[(J) * 4 + 2] = wasm_f64x2_extract_lane(d1, L) - k[6] * wasm_f64x2_extract_lane(d2, L);          \
+  Him[(J) * 4 + 2] = -k[10] * wasm_f64x2_extract_lane(d2, L);                                          \
+  Hre[(J) * 4 + 3] = wasm_f64x2_extract_lane(e1, L) - k[7] * wasm_f64x2_extract_lane(e2, L);          \
+  Him[(J) * 4 + 3] = -k[11] * wasm_f64x2_extract_lane(e2, L);
+  OUT(0, j)
+  if (two) {
+    OUT(1, j + 1)
+  }
+#undef OUT
 }
 
-/* HighGroupScreen.mayPass: 0 when the analyzer is certain to find no key in the window at `at`. */
-static int may_pass(Att *a, int64_t at) {
-  const double SAFETY = 0.97;
-  const int64_t first = at / HOP;
-  const int64_t last = first + HOPS;
-  if (a->hops < first) a->hops = first;
-  while (a->hops < last) {
-    screen_hop(a, a->buf + (a->hops * HOP - a->bufStart), (int)(a->hops & (RING - 1)));
-    a->hops++;
+/* The hops [h0, hEnd) into the scratch (slot h − h0): those the channel computed already from its
+ * ring, the rest filtered two at a time. Then the last RING back into the ring. */
+static void screen_prepare(Att *a, int64_t h0, int64_t hEnd) {
+  int64_t have = a->hops < h0 ? h0 : a->hops;
+  for (int64_t h = h0; h < have; h++) {
+    const int r = (int)(h & (RING - 1)), j = (int)(h - h0);
+    for (int f = 0; f < 4; f++) {
+      Hre[j * 4 + f] = a->sre[r * 4 + f];
+      Him[j * 4 + f] = a->sim[r * 4 + f];
+    }
+    Hsq[j] = a->ssq[r];
+    Hsum[j] = a->ssum[r];
   }
-  const int m = RING - 1;
-  const int s0 = (int)(first & m), s1 = (int)((first + 1) & m), s2 = (int)((first + 2) & m), s3 = (int)((first + 3) & m),
-            s4 = (int)((first + 4) & m);
-  const double *q = a->ssq, *u = a->ssum;
+  for (int64_t h = have; h < hEnd; h += 2) {
+    const int j = (int)(h - h0);
+    const int16_t *x = a->buf + (h * HOP - a->bufStart);
+    const int two = h + 1 < hEnd;
+    screen_hops(x, j, two);
+    hop_sums(x, j);
+    if (two) hop_sums(x + HOP, j + 1);
+  }
+  const int64_t from = hEnd - RING > h0 ? hEnd - RING : h0;
+  for (int64_t h = from; h < hEnd; h++) {
+    const int r = (int)(h & (RING - 1)), j = (int)(h - h0);
+    for (int f = 0; f < 4; f++) {
+      a->sre[r * 4 + f] = Hre[j * 4 + f];
+      a->sim[r * 4 + f] = Him[j * 4 + f];
+    }
+    a->ssq[r] = Hsq[j];
+    a->ssum[r] = Hsum[j];
+  }
+  a->hops = hEnd;
+}
+
+/* The screen's rotations as lane pairs [rr, ri] and [−ri, rr] per frequency and hop (may_pass). */
+static v128_t ROT1[4 * HOPS], ROT2[4 * HOPS];
+
+EXPORT(k_att_ready) void k_att_ready(void) {
+  for (int i = 0; i < 4 * HOPS; i++) {
+    const double rr = K[C_ROTRE + i], ri = K[C_ROTIM + i];
+    ROT1[i] = wasm_f64x2_make(rr, ri);
+    ROT2[i] = wasm_f64x2_make(-ri, rr);
+  }
+}
+
+/* HighGroupScreen.mayPass for the window starting at scratch hop j: 0 when the analyzer is
+ * certain to find no key in it. */
+static int may_pass(int j) {
+  const double SAFETY = 0.97;
+  const int s0 = j, s1 = j + 1, s2 = j + 2, s3 = j + 3, s4 = j + 4;
+  const double *q = Hsq, *u = Hsum;
   const double sum = u[s0] + u[s1] + u[s2] + u[s3] + u[s4];
   const double e = q[s0] + q[s1] + q[s2] + q[s3] + q[s4] - (sum * sum) / (double)N;
   if (e < SAFETY * K[C_SGATE]) return 0;
-  const double *re = a->sre, *im = a->sim, *rr = K + C_ROTRE, *ri = K + C_ROTIM;
+  /* The reference's xr and xi (left to right: re·rr − im·ri + …, re·ri + im·rr + …) in the two
+   * lanes of one sum: x − y·ri is x + y·(−ri) exactly, so the lanes take [rr, ri] and [−ri, rr]. */
   double h1 = 0;
   for (int f = 0; f < 4; f++) {
-    const int r = f * HOPS;
-    const int y0 = s0 * 4 + f, y1 = s1 * 4 + f, y2 = s2 * 4 + f, y3 = s3 * 4 + f, y4 = s4 * 4 + f;
-    const double xr = re[y0] * rr[r] - im[y0] * ri[r] + re[y1] * rr[r + 1] - im[y1] * ri[r + 1] + re[y2] * rr[r + 2] - im[y2] * ri[r + 2]
-      + re[y3] * rr[r + 3] - im[y3] * ri[r + 3] + re[y4] * rr[r + 4] - im[y4] * ri[r + 4];
-    const double xi = re[y0] * ri[r] + im[y0] * rr[r] + re[y1] * ri[r + 1] + im[y1] * rr[r + 1] + re[y2] * ri[r + 2] + im[y2] * rr[r + 2]
-      + re[y3] * ri[r + 3] + im[y3] * rr[r + 3] + re[y4] * ri[r + 4] + im[y4] * rr[r + 4];
+    const v128_t *p1 = ROT1 + f * HOPS, *p2 = ROT2 + f * HOPS;
+    v128_t acc = wasm_f64x2_mul(wasm_f64x2_splat(Hre[s0 * 4 + f]), p1[0]);
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Him[s0 * 4 + f]), p2[0]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Hre[s1 * 4 + f]), p1[1]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Him[s1 * 4 + f]), p2[1]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Hre[s2 * 4 + f]), p1[2]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Him[s2 * 4 + f]), p2[2]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Hre[s3 * 4 + f]), p1[3]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Him[s3 * 4 + f]), p2[3]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Hre[s4 * 4 + f]), p1[4]));
+    acc = wasm_f64x2_add(acc, wasm_f64x2_mul(wasm_f64x2_splat(Him[s4 * 4 + f]), p2[4]));
+    const double xr = wasm_f64x2_extract_lane(acc, 0), xi = wasm_f64x2_extract_lane(acc, 1);
     const double v = xr * xr + xi * xi;
     if (v > h1) h1 = v;
   }
@@ -211,80 +279,165 @@ static void bank_phasor(const double *k, const double *state, int i, double *out
   out[1] = yRe * k[8 + i] + yIm * k[4 + i];
 }
 
-/* DtmfBlockAnalyzer.analyze(x, 0, false). The reference takes the energy in the high-group pass
- * after a sounded block and alone after silence; both are exact integer sums, so one path here. */
-static int analyze(Att *a, const int16_t *x) {
+/*
+ * Two blocks' filters side by side: lane 0 runs block xa, lane 1 block xb, each lane exactly the
+ * scalar bank_run (f64x2 lanes round like scalar f64, and there is no fused multiply-add). A
+ * Goertzel chain waits on its multiply and add, so a second block in the same registers costs
+ * almost nothing: the windows that pass the screen are analysed two at a time.
+ */
+static void bank_run2(const double *k, const int16_t *xa, const int16_t *xb, double *sa, double *pa, double *sb, double *pb) {
+  const v128_t c0 = wasm_f64x2_splat(k[0]), c1 = wasm_f64x2_splat(k[1]), c2 = wasm_f64x2_splat(k[2]), c3 = wasm_f64x2_splat(k[3]);
+  v128_t a1 = wasm_f64x2_splat(0), a2 = a1, b1 = a1, b2 = a1, d1 = a1, d2 = a1, e1 = a1, e2 = a1;
+  for (int i = 0; i < N; i++) {
+    const v128_t v = wasm_f64x2_make((double)xa[i], (double)xb[i]);
+    const v128_t a0 = wasm_f64x2_add(wasm_f64x2_sub(v, a2), wasm_f64x2_mul(c0, a1));
+    a2 = a1;
+    a1 = a0;
+    const v128_t b0 = wasm_f64x2_add(wasm_f64x2_sub(v, b2), wasm_f64x2_mul(c1, b1));
+    b2 = b1;
+    b1 = b0;
+    const v128_t d0 = wasm_f64x2_add(wasm_f64x2_sub(v, d2), wasm_f64x2_mul(c2, d1));
+    d2 = d1;
+    d1 = d0;
+    const v128_t e0 = wasm_f64x2_add(wasm_f64x2_sub(v, e2), wasm_f64x2_mul(c3, e1));
+    e2 = e1;
+    e1 = e0;
+  }
+  double s1, s2;
+#define LANE(L, S, P)                                                                                       \
+  s1 = wasm_f64x2_extract_lane(a1, L); s2 = wasm_f64x2_extract_lane(a2, L);                               \
+  S[0] = s1; S[4] = s2; P[0] = s1 * s1 + s2 * s2 - k[0] * s1 * s2;                                        \
+  s1 = wasm_f64x2_extract_lane(b1, L); s2 = wasm_f64x2_extract_lane(b2, L);                               \
+  S[1] = s1; S[5] = s2; P[1] = s1 * s1 + s2 * s2 - k[1] * s1 * s2;                                        \
+  s1 = wasm_f64x2_extract_lane(d1, L); s2 = wasm_f64x2_extract_lane(d2, L);                               \
+  S[2] = s1; S[6] = s2; P[2] = s1 * s1 + s2 * s2 - k[2] * s1 * s2;                                        \
+  s1 = wasm_f64x2_extract_lane(e1, L); s2 = wasm_f64x2_extract_lane(e2, L);                               \
+  S[3] = s1; S[7] = s2; P[3] = s1 * s1 + s2 * s2 - k[3] * s1 * s2;
+  LANE(0, sa, pa)
+  LANE(1, sb, pb)
+#undef LANE
+}
+
+/* Per-window analysis of one scan (DtmfBlockAnalyzer.analyze, in stages so that the filters of
+ * two windows run together): the verdict and, for a key, what the runs read of the analyzer. */
+typedef struct {
+  int32_t key, col, row;
+  double e, h2;
+  double hs[8], hp[4], ls[8], lp[4];
+  double plE, phE, pl[2], ph[2];
+} Win;
+static Win wins[MAXW];
+static int32_t todo[MAXW];
+
+/* Each listed window's bank (high or low), two windows per pass. */
+static void banks(Att *a, int64_t first, const int32_t *list, int32_t n, int high) {
+  const double *k = K + (high ? C_HIGH : C_LOW);
+  int32_t j = 0;
+  for (; j + 1 < n; j += 2) {
+    Win *u = &wins[list[j]], *w = &wins[list[j + 1]];
+    const int16_t *xu = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
+    const int16_t *xw = a->buf + (first + (int64_t)list[j + 1] * HOP - a->bufStart);
+    if (high) bank_run2(k, xu, xw, u->hs, u->hp, w->hs, w->hp);
+    else bank_run2(k, xu, xw, u->ls, u->lp, w->ls, w->lp);
+  }
+  if (j < n) {
+    Win *u = &wins[list[j]];
+    const int16_t *xu = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
+    if (high) bank_run(k, xu, u->hs, u->hp);
+    else bank_run(k, xu, u->ls, u->lp);
+  }
+}
+
+/* DtmfBlockAnalyzer.analyze(x, 0, false) of every window in `list` (those the screen let through),
+ * into wins[].key and the pair values. The reference takes the energy in the high-group pass after
+ * a sounded block and alone after silence; both are exact integer sums, so one path here. */
+static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
   const double *an = K + C_AN;
   const double gate = an[0], toneFloor = an[1], share = an[2], purity = an[3], twistHigh = an[4], twistLow = an[5],
                domLow = an[6], domHigh = an[7], kE = an[8];
-  int32_t s = 0;
-  double sq = 0;
-  for (int i = 0; i < N; i++) {
-    const int32_t v = x[i];
-    s += v;
-    sq += (double)(v * v);
-  }
-  const double sum = (double)s;
-  const double e = sq - (sum * sum) / (double)N;
-  a->energy = e;
-  if (e < gate) return NO_KEY;
-
-  bank_run(K + C_HIGH, x, a->highState, a->highPower);
-  int col = 0;
-  double h1 = 0, h2 = 0;
-  for (int i = 0; i < 4; i++) {
-    const double v = a->highPower[i] * kE;
-    if (v > h1) {
-      h2 = h1;
-      h1 = v;
-      col = i;
-    } else if (v > h2) {
-      h2 = v;
+  int32_t m = 0;
+  for (int32_t j = 0; j < n; j++) {
+    Win *w = &wins[list[j]];
+    w->key = NO_KEY;
+    const int16_t *x = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
+    int32_t s = 0;
+    double sq = 0;
+    for (int i = 0; i < N; i++) {
+      const int32_t v = x[i];
+      s += v;
+      sq += (double)(v * v);
     }
+    const double sum = (double)s;
+    w->e = sq - (sum * sum) / (double)N;
+    if (w->e >= gate) list[m++] = list[j];
   }
-  if (h1 < 0.5 * toneFloor || h1 < 0.03 * e) return NO_KEY;
-
-  bank_run(K + C_LOW, x, a->lowState, a->lowPower);
-  int row = 0;
-  double l1 = 0, l2 = 0;
-  for (int i = 0; i < 4; i++) {
-    const double v = a->lowPower[i] * kE;
-    if (v > l1) {
-      l2 = l1;
-      l1 = v;
-      row = i;
-    } else if (v > l2) {
-      l2 = v;
+  n = m;
+  banks(a, first, list, n, 1);
+  m = 0;
+  for (int32_t j = 0; j < n; j++) {
+    Win *w = &wins[list[j]];
+    int col = 0;
+    double h1 = 0, h2 = 0;
+    for (int i = 0; i < 4; i++) {
+      const double v = w->hp[i] * kE;
+      if (v > h1) {
+        h2 = h1;
+        h1 = v;
+        col = i;
+      } else if (v > h2) {
+        h2 = v;
+      }
     }
+    w->col = col;
+    w->h2 = h2;
+    if (!(h1 < 0.5 * toneFloor || h1 < 0.03 * w->e)) list[m++] = list[j];
   }
-
-  /* fitPair → fitPhasors */
-  double zl[2], zh[2];
-  bank_phasor(K + C_LOW, a->lowState, row, zl);
-  bank_phasor(K + C_HIGH, a->highState, col, zh);
-  const double m0 = zl[0], m1 = -zl[1], m2 = zh[0], m3 = -zh[1];
-  const double *g = K + C_INV + (row * 4 + col) * 16;
-  const double pl = g[0] * m0 + g[1] * m1 + g[2] * m2 + g[3] * m3;
-  const double ql = g[4] * m0 + g[5] * m1 + g[6] * m2 + g[7] * m3;
-  const double ph = g[8] * m0 + g[9] * m1 + g[10] * m2 + g[11] * m3;
-  const double qh = g[12] * m0 + g[13] * m1 + g[14] * m2 + g[15] * m3;
-  const double half = (double)N / 2;
-  const double lt = (pl * pl + ql * ql) * half;
-  const double ht = (ph * ph + qh * qh) * half;
-  a->pairLowEnergy = lt;
-  a->pairHighEnergy = ht;
-  a->pairLow[0] = pl;
-  a->pairLow[1] = -ql;
-  a->pairHigh[0] = ph;
-  a->pairHigh[1] = -qh;
-
-  /* judgePair */
-  if (lt < toneFloor || ht < toneFloor) return NO_KEY;
-  if (lt + ht < share * e) return NO_KEY;
-  if (ht > twistHigh * lt || ht < twistLow * lt) return NO_KEY;
-  if (lt < domLow * l2 || ht < domHigh * h2) return NO_KEY;
-  if (ht < purity * (e - lt) || lt < purity * (e - ht)) return NO_KEY;
-  return row * 4 + col;
+  n = m;
+  banks(a, first, list, n, 0);
+  for (int32_t j = 0; j < n; j++) {
+    Win *w = &wins[list[j]];
+    const double e = w->e;
+    int row = 0;
+    double l1 = 0, l2 = 0;
+    for (int i = 0; i < 4; i++) {
+      const double v = w->lp[i] * kE;
+      if (v > l1) {
+        l2 = l1;
+        l1 = v;
+        row = i;
+      } else if (v > l2) {
+        l2 = v;
+      }
+    }
+    const int col = w->col;
+    const double h2 = w->h2;
+    /* fitPair → fitPhasors */
+    double zl[2], zh[2];
+    bank_phasor(K + C_LOW, w->ls, row, zl);
+    bank_phasor(K + C_HIGH, w->hs, col, zh);
+    const double m0 = zl[0], m1 = -zl[1], m2 = zh[0], m3 = -zh[1];
+    const double *g = K + C_INV + (row * 4 + col) * 16;
+    const double pl = g[0] * m0 + g[1] * m1 + g[2] * m2 + g[3] * m3;
+    const double ql = g[4] * m0 + g[5] * m1 + g[6] * m2 + g[7] * m3;
+    const double ph = g[8] * m0 + g[9] * m1 + g[10] * m2 + g[11] * m3;
+    const double qh = g[12] * m0 + g[13] * m1 + g[14] * m2 + g[15] * m3;
+    const double half = (double)N / 2;
+    const double lt = (pl * pl + ql * ql) * half;
+    const double ht = (ph * ph + qh * qh) * half;
+    w->plE = lt;
+    w->phE = ht;
+    w->pl[0] = pl;
+    w->pl[1] = -ql;
+    w->ph[0] = ph;
+    w->ph[1] = -qh;
+    /* judgePair */
+    if (lt < toneFloor || ht < toneFloor) continue;
+    if (lt + ht < share * e) continue;
+    if (ht > twistHigh * lt || ht < twistLow * lt) continue;
+    if (lt < domLow * l2 || ht < domHigh * h2) continue;
+    if (ht < purity * (e - lt) || lt < purity * (e - ht)) continue;
+    w->key = row * 4 + col;
+  }
 }
 
 /* ---------------------------------------------------------------- runs ---------------------- */
@@ -345,12 +498,30 @@ static void close_run(Att *a) {
   a->runHits = 0;
 }
 
-/* AttackerDetector.scan: every whole window in the buffer. */
+/* AttackerDetector.scan: every whole window in the buffer. The screen and the analysis of all of
+ * them first (they do not depend on the runs), then the runs over the verdicts in order. */
 static void scan(Att *a) {
-  while (a->next + N <= a->bufStart + a->bufLen) {
-    const int64_t at = a->next;
-    const int key = may_pass(a, at) ? analyze(a, a->buf + (at - a->bufStart)) : NO_KEY;
+  const int64_t first = a->next;
+  const int64_t end = a->bufStart + a->bufLen;
+  if (first + N > end) return;
+  const int32_t count = (int32_t)((end - N - first) / HOP) + 1;
+  /* Window starts are multiples of HOP (the stream starts at 0 and moves by hops). */
+  screen_prepare(a, first / HOP, first / HOP + count - 1 + HOPS);
+  int32_t n = 0;
+  for (int32_t w = 0; w < count; w++) {
+    if (may_pass(w)) todo[n++] = w;
+    else wins[w].key = NO_KEY;
+  }
+  analyze_all(a, first, todo, n);
+  for (int32_t w = 0; w < count; w++) {
+    const int64_t at = first + (int64_t)w * HOP;
+    const Win *r = &wins[w];
+    const int key = r->key;
     if (key != NO_KEY) {
+      a->pairLow[0] = r->pl[0];
+      a->pairLow[1] = r->pl[1];
+      a->pairHigh[0] = r->ph[0];
+      a->pairHigh[1] = r->ph[1];
       if (key == a->runKey && at - a->runLastHit <= 2 * HOP) {
         if (at - a->runLastHit == HOP) accumulate(a);
         a->runHits++;
@@ -369,10 +540,10 @@ static void scan(Att *a) {
         a->runPeakShare = 0;
         a->runPeakWeak = 0;
       }
-      const double lt = a->pairLowEnergy, ht = a->pairHighEnergy;
+      const double lt = r->plE, ht = r->phE;
       const double weak = lt < ht ? lt : ht;
       if (weak > a->runPeakWeak) a->runPeakWeak = weak;
-      const double share = (lt + ht) / a->energy;
+      const double share = (lt + ht) / r->e;
       if (share > a->runPeakShare) a->runPeakShare = share;
       a->prevLow[0] = a->pairLow[0];
       a->prevLow[1] = a->pairLow[1];
@@ -381,8 +552,8 @@ static void scan(Att *a) {
     } else if (a->runKey != NO_KEY && at - a->runLastHit > 2 * HOP) {
       close_run(a);
     }
-    a->next += HOP;
   }
+  a->next = first + (int64_t)count * HOP;
 }
 
 static void compact(Att *a) {
