@@ -33,7 +33,8 @@ interface AttackerExports {
 /** Samples per kernel call at most: bounds the fragments one call can close (MAX_FRAGMENTS there). */
 const PIECE = 4096;
 
-const NONE: Fragment[] = [];
+/** What most calls return: nothing, as one shared array (frozen: a caller cannot add to it). */
+const NONE: Fragment[] = Object.freeze([]) as unknown as Fragment[];
 
 /** The module-wide part: constants written once, one input area, views over the memory. */
 class AttackerKernel {
@@ -82,12 +83,12 @@ class AttackerKernel {
       const n = this.x.k_att_run(p, this.input, m);
       if (n > 0) out = this.collect(n, out);
     }
-    return out === NONE ? [] : out;
+    return out;
   }
 
   flush(p: number): Fragment[] {
     const n = this.x.k_att_flush(p);
-    return n > 0 ? this.collect(n, []) : [];
+    return n > 0 ? this.collect(n, NONE) : NONE;
   }
 
   private collect(n: number, out: Fragment[]): Fragment[] {
@@ -161,12 +162,19 @@ class JsAttacker implements FragmentReceiver {
  * built, else the reference. `implementation: 'js'` asks for the reference (the differential tests).
  */
 export function attackerReceiver(opts: AttackerOptions = {}, implementation?: 'js'): FragmentReceiver {
-  const reference = new AttackerDetector(opts);
   const defaults = opts.hopSamples === undefined && opts.minHits === undefined && opts.maxDeviation === undefined
     && opts.minPeakShare === undefined && opts.blockTests === undefined && opts.screen !== false;
-  if (implementation !== 'js' && defaults && reference.sampleRate === 8000 && reference.kernelPortable) {
-    const k = attackerKernel(reference);
+  if (implementation !== 'js' && defaults && (opts.sampleRate ?? 8000) === 8000) {
+    // The constants come from a reference receiver of the same options, built once per process.
+    const k = shared !== undefined ? shared : attackerKernel(portableReference());
     if (k) return new KernelAttacker(k);
   }
-  return new JsAttacker(reference);
+  return new JsAttacker(new AttackerDetector(opts));
+}
+
+/** The verifier's configuration as the JS reference builds it (the port's only one). */
+function portableReference(): AttackerDetector {
+  const r = new AttackerDetector({ sampleRate: 8000 });
+  if (!r.kernelPortable) throw new Error('attacker receiver: the default configuration is not the one attacker-kernel.c was built for');
+  return r;
 }
