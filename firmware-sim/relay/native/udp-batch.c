@@ -316,8 +316,9 @@ static napi_value js_ref(napi_env env, napi_callback_info info) {
 /*
  * send(fd, buffer, table, count) → errors. table: an Int32Array's buffer of (offset, length)
  * pairs into `buffer`. One sendmmsg for the lot; a datagram the kernel refuses (ECONNREFUSED from
- * a connected socket whose peer is gone: an earlier ICMP port unreachable) is skipped and counted,
- * as is the rest of the batch on EAGAIN (a full send buffer: loopback never fills it).
+ * a connected socket whose peer is gone: an earlier ICMP port unreachable) is counted,
+ * as is the rest of the batch on EAGAIN (a full send buffer: loopback never fills it). The
+ * refusal is reported by the next send and stops that one only: it is sent again once.
  */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -356,7 +357,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       msgs[valid].msg_hdr.msg_iovlen = 1;
       valid++;
     }
-    int done = 0;
+    int done = 0, retried = -1;
     while (done < valid) {
       int r = sendmmsg(fd, msgs + done, valid - done, MSG_DONTWAIT);
       if (r > 0) {
@@ -366,8 +367,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         errors += valid - done;
         done = valid;
+      } else if (retried != done) {
+        /* A pending error from an earlier datagram (the peer's ICMP port unreachable: ECONNREFUSED)
+         * is reported by this call instead of sending, and cleared by it. dgram's socket drains it on
+         * its read side; here it is counted and the same datagram tried once more. */
+        errors++;
+        retried = done;
       } else {
-        errors++; /* ECONNREFUSED and the like: this datagram is lost, the next may pass */
+        errors++; /* failed twice: this datagram is lost, the next may pass */
         done++;
       }
     }

@@ -18,9 +18,10 @@ export class UdpReceiver {
     socket.on('message', (data) => this.got.push({ data, at: performance.now() }));
   }
 
-  static async open(): Promise<UdpReceiver> {
+  /** A receiver on a free port, or on `port` (a peer coming back on its old port). */
+  static async open(port = 0): Promise<UdpReceiver> {
     const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => s.bind(port, '127.0.0.1', () => r()));
     return new UdpReceiver(s, s.address().port);
   }
 
