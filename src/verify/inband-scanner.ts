@@ -7,10 +7,11 @@
  * Fragments are held until the Q.24 receiver can no longer claim them: it reports a digit only when
  * the digit ends, so a fragment waits while a digit of its key that started before it is followed.
  */
-import { DtmfDetector, type DetectedDigit } from '../dsp/detector.ts';
+import type { DetectedDigit } from '../dsp/detector.ts';
 import type { DtmfKey } from '../dsp/dtmf-keys.ts';
 import type { Fragment } from './attacker-detector.ts';
 import { attackerReceiver, type FragmentReceiver } from './attacker-receiver.ts';
+import { q24Receiver, type Q24Receiver } from './q24-receiver.ts';
 
 export interface InbandDigit {
   digit: DtmfKey;
@@ -24,7 +25,7 @@ export interface InbandScannerOptions {
   sampleRate?: number;
   /** Run the attacker's receiver too. Default true. */
   attacker?: boolean;
-  /** 'js': the attacker's receiver runs its JS reference even where the kernel is built (tests). */
+  /** 'js': both receivers run their JS reference even where the kernel is built (tests). */
   implementation?: 'js';
 }
 
@@ -36,7 +37,7 @@ const REPORT_LATENCY_MS = 60;
 const MAX_HELD = 256;
 
 export class InbandScanner {
-  private readonly q24: DtmfDetector;
+  private readonly q24: Q24Receiver;
   private readonly attacker: FragmentReceiver | null;
   private readonly margin: number;
   private readonly latency: number;
@@ -47,7 +48,7 @@ export class InbandScanner {
 
   constructor(opts: InbandScannerOptions = {}) {
     const sampleRate = opts.sampleRate ?? 8000;
-    this.q24 = new DtmfDetector({ sampleRate });
+    this.q24 = q24Receiver(sampleRate, opts.implementation);
     this.attacker = opts.attacker === false ? null : attackerReceiver({ sampleRate }, opts.implementation);
     this.margin = (SAME_DIGIT_MARGIN_MS * sampleRate) / 1000;
     this.latency = (REPORT_LATENCY_MS * sampleRate) / 1000;
@@ -68,8 +69,9 @@ export class InbandScanner {
     return out;
   }
 
-  /** Frees the attacker receiver's kernel memory; the scanner cannot be used afterwards. */
+  /** Frees the receivers' kernel memory; the scanner cannot be used afterwards. */
   dispose(): void {
+    this.q24.dispose();
     this.attacker?.dispose();
   }
 

@@ -152,6 +152,8 @@ export class DspKernel {
 
   /** A new channel; its memory is freed by `dispose()` or when it is garbage-collected. */
   open(c: KernelChannelConfig): KernelChannel {
+    // Other users of the module (the verifier's attacker receiver) may have grown the memory.
+    this.fresh();
     const tablePtr = this.sharedTable(`mask/${c.maskKey}`, c.maskTable);
     const decodePtr = c.decodeTable ? this.sharedTable(`decode/${c.decodeKey}`, c.decodeTable) : 0;
     const kPtr = this.sharedTable(`k/${c.sampleRate}`, c.analysisK);

@@ -15,7 +15,9 @@ import { Masker } from '../../../src/dsp/masker.ts';
 import { KERNEL_PATH, loadKernel } from '../../../src/dsp/wasm/kernel.ts';
 import type { Fragment } from '../../../src/verify/attacker-detector.ts';
 import { attackerReceiver } from '../../../src/verify/attacker-receiver.ts';
+import { BoardChannelPipeline } from '../../../src/dsp/board-pipeline.ts';
 import { InbandScanner, type InbandDigit } from '../../../src/verify/inband-scanner.ts';
+import { q24Receiver } from '../../../src/verify/q24-receiver.ts';
 
 const KERNEL_BUILT = loadKernel() !== null;
 
@@ -66,6 +68,12 @@ describe('attacker receiver kernel: presence', () => {
       expect(loadKernel(), `${KERNEL_PATH} missing: run scripts/build-wasm.sh`).not.toBeNull();
       expect(attackerReceiver().implementation).toBe('kernel');
     }
+  });
+
+  it('the Q.24 receiver is the kernel pipeline under CI, the JS detector when asked or at another rate', () => {
+    if (process.env.CI) expect(q24Receiver(8000).implementation).toBe('kernel');
+    expect(q24Receiver(8000, 'js').implementation).toBe('js');
+    expect(q24Receiver(16000).implementation).toBe('js');
   });
 
   it('runs the JS reference for a configuration the port does not cover, and when asked', () => {
@@ -153,6 +161,63 @@ describe.skipIf(!KERNEL_BUILT && !process.env.CI)('attacker receiver kernel vs J
     expect(ref.filter((d) => d.detector === 'q24').length).toBeGreaterThanOrEqual(16);
     expect(ref.filter((d) => d.detector === 'attacker').length).toBeGreaterThan(4);
     expect(scan(undefined)).toEqual(ref);
+  });
+
+  it('property: the in-band scanner (kernel Q.24 and attacker receivers) equals the JS one in any chunking with restarts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ key: fc.integer({ min: 0, max: 15 }), ms: fc.integer({ min: 8, max: 90 }), level: fc.double({ min: -45, max: -5, noNaN: true }), gap: fc.integer({ min: 5, max: 80 }) }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 1, max: 6000 }), { maxLength: 3 }),
+        (tones, seed, chunks, restarts) => {
+          const signal = concat(silence(20), ...tones.flatMap((t) => [dtmfTone({ key: DTMF_KEYS[t.key], durationMs: t.ms, levelDbm0: t.level }), silence(t.gap)]));
+          const x = decodeAlaw(encodeAlaw(toInt16(mix(signal, speechLike(signal.length / 8, seed, -40)))));
+          const cuts = [...new Set(restarts)].sort((a, b) => a - b);
+          const scan = (implementation: 'js' | undefined): InbandDigit[] => {
+            const s = new InbandScanner({ implementation });
+            const out: InbandDigit[] = [];
+            let k = 0;
+            let c = 0;
+            for (let i = 0; i < x.length; ) {
+              let n = Math.min(chunks[k++ % chunks.length], x.length - i);
+              if (c < cuts.length && cuts[c] > i && cuts[c] < i + n) n = cuts[c] - i;
+              out.push(...s.process(x.subarray(i, i + n)));
+              i += n;
+              if (c < cuts.length && cuts[c] === i) {
+                out.push(...s.flush());
+                c++;
+              }
+            }
+            out.push(...s.flush());
+            s.dispose();
+            return out;
+          };
+          expect(scan(undefined)).toEqual(scan('js'));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("the module's other channels keep working after attacker receivers grew its memory", () => {
+    const mem = (loadKernel()!.exports() as unknown as { memory: WebAssembly.Memory }).memory;
+    const tone = toInt16(concat(dtmfTone({ key: '5', durationMs: 60, levelDbm0: -10 }), silence(100)));
+    const first = new BoardChannelPipeline({ maskTone: '#', lookaheadMs: 0, secure: false });
+    expect(first.implementation).toBe('kernel');
+    const before = mem.buffer.byteLength;
+    const held = [];
+    while (mem.buffer.byteLength === before) held.push(attackerReceiver());
+    const second = new BoardChannelPipeline({ maskTone: '#', lookaheadMs: 0, secure: false });
+    for (const p of [first, second]) {
+      const digits = [...p.process(tone).digits, ...p.flush().digits];
+      expect(digits.map((d) => d.digit)).toEqual(['5']);
+      p.dispose();
+    }
+    for (const r of held) r.dispose();
   });
 
   it('memory: a disposed receiver is reused, so opening and disposing many does not grow the module', () => {
