@@ -7,11 +7,10 @@
  * Fragments are held until the Q.24 receiver can no longer claim them: it reports a digit only when
  * the digit ends, so a fragment waits while a digit of its key that started before it is followed.
  */
-import type { DetectedDigit } from '../dsp/detector.ts';
+import { DtmfDetector, type DetectedDigit } from '../dsp/detector.ts';
 import type { DtmfKey } from '../dsp/dtmf-keys.ts';
 import type { Fragment } from './attacker-detector.ts';
 import { attackerReceiver, type FragmentReceiver } from './attacker-receiver.ts';
-import { q24Receiver, type Q24Receiver } from './q24-receiver.ts';
 
 export interface InbandDigit {
   digit: DtmfKey;
@@ -25,7 +24,7 @@ export interface InbandScannerOptions {
   sampleRate?: number;
   /** Run the attacker's receiver too. Default true. */
   attacker?: boolean;
-  /** 'js': both receivers run their JS reference even where the kernel is built (tests). */
+  /** 'js': the attacker's receiver runs its JS reference even where the kernel is built (tests). */
   implementation?: 'js';
 }
 
@@ -37,7 +36,7 @@ const REPORT_LATENCY_MS = 60;
 const MAX_HELD = 256;
 
 export class InbandScanner {
-  private readonly q24: Q24Receiver;
+  private readonly q24: DtmfDetector;
   private readonly attacker: FragmentReceiver | null;
   private readonly margin: number;
   private readonly latency: number;
@@ -48,7 +47,7 @@ export class InbandScanner {
 
   constructor(opts: InbandScannerOptions = {}) {
     const sampleRate = opts.sampleRate ?? 8000;
-    this.q24 = q24Receiver(sampleRate, opts.implementation);
+    this.q24 = new DtmfDetector({ sampleRate });
     this.attacker = opts.attacker === false ? null : attackerReceiver({ sampleRate }, opts.implementation);
     this.margin = (SAME_DIGIT_MARGIN_MS * sampleRate) / 1000;
     this.latency = (REPORT_LATENCY_MS * sampleRate) / 1000;
@@ -69,9 +68,8 @@ export class InbandScanner {
     return out;
   }
 
-  /** Frees the receivers' kernel memory; the scanner cannot be used afterwards. */
+  /** Frees the attacker receiver's kernel memory; the scanner cannot be used afterwards. */
   dispose(): void {
-    this.q24.dispose();
     this.attacker?.dispose();
   }
 

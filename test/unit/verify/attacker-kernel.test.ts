@@ -17,7 +17,6 @@ import type { Fragment } from '../../../src/verify/attacker-detector.ts';
 import { attackerReceiver } from '../../../src/verify/attacker-receiver.ts';
 import { BoardChannelPipeline } from '../../../src/dsp/board-pipeline.ts';
 import { InbandScanner, type InbandDigit } from '../../../src/verify/inband-scanner.ts';
-import { q24Receiver } from '../../../src/verify/q24-receiver.ts';
 
 const KERNEL_BUILT = loadKernel() !== null;
 
@@ -68,12 +67,6 @@ describe('attacker receiver kernel: presence', () => {
       expect(loadKernel(), `${KERNEL_PATH} missing: run scripts/build-wasm.sh`).not.toBeNull();
       expect(attackerReceiver().implementation).toBe('kernel');
     }
-  });
-
-  it('the Q.24 receiver is the kernel pipeline under CI, the JS detector when asked or at another rate', () => {
-    if (process.env.CI) expect(q24Receiver(8000).implementation).toBe('kernel');
-    expect(q24Receiver(8000, 'js').implementation).toBe('js');
-    expect(q24Receiver(16000).implementation).toBe('js');
   });
 
   it('runs the JS reference for a configuration the port does not cover, and when asked', () => {
@@ -163,7 +156,7 @@ describe.skipIf(!KERNEL_BUILT && !process.env.CI)('attacker receiver kernel vs J
     expect(scan(undefined)).toEqual(ref);
   });
 
-  it('property: the in-band scanner (kernel Q.24 and attacker receivers) equals the JS one in any chunking with restarts', () => {
+  it('property: the in-band scanner with the kernel attacker receiver equals the JS one in any chunking with restarts', () => {
     fc.assert(
       fc.property(
         fc.array(
