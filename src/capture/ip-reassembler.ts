@@ -113,7 +113,9 @@ export class Ipv4Reassembler {
     return undefined;
   }
 
-  private expire(nowNs: bigint): void {
+  /** Drops pending fragments older than the timeout (push does it; a caller that skips push for a whole datagram calls this). */
+  expire(nowNs: bigint): void {
+    if (this.pending.size === 0) return;
     for (const [key, p] of this.pending) {
       if (nowNs - p.startNs <= this.timeoutNs) break; // insertion order = start order, mostly
       this.pending.delete(key);

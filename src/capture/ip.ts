@@ -61,7 +61,7 @@ export function parseIpv4(b: Uint8Array): IpDatagram | Skip {
 const V4_NAMES = new Map<number, string>();
 const V4_NAMES_MAX = 1 << 16;
 
-function ipv4Name(b: Uint8Array, o: number): string {
+export function ipv4Name(b: Uint8Array, o: number): string {
   const v = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   let name = V4_NAMES.get(v);
   if (name === undefined) {
