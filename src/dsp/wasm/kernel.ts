@@ -16,6 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DgError } from '../../errors.ts';
 import { DTMF_KEYS } from '../dtmf-keys.ts';
 import type { DetectedDigit, PendingDigit } from '../detector.ts';
 import type { MaskWindow } from '../masker.ts';
@@ -326,6 +327,15 @@ export function loadKernel(): DspKernel | null {
   if (env === 'js') return kernel;
   const path = env ? env : KERNEL_PATH;
   if (!existsSync(path)) return kernel;
-  kernel = new DspKernel(new WebAssembly.Module(readFileSync(path)));
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(readFileSync(path));
+  } catch (e) {
+    // A damaged file (a copy cut short, another build's output) is the installer's to fix, not a
+    // reason to mask with the slower JS path unnoticed: say which file and what to do.
+    kernel = undefined;
+    throw new DgError('DG2607', `the DSP kernel ${path} is damaged (${(e as Error).message.split('\n')[0]}): rebuild it with scripts/build-wasm.sh, or set DTMFGUARD_DSP_KERNEL=js`);
+  }
+  kernel = new DspKernel(module);
   return kernel;
 }
