@@ -59,8 +59,11 @@ describe('the DSP kernel', () => {
 
   it('is not older than its source when built (a stale kernel would run old code)', () => {
     if (!existsSync(KERNEL_PATH)) return;
-    const source = join(ROOT, 'src/dsp/wasm/channel-kernel.c');
-    expect(statSync(KERNEL_PATH).mtimeMs, 'run scripts/build-wasm.sh').toBeGreaterThanOrEqual(statSync(source).mtimeMs);
+    // Every C file of the module: the channel kernel and the verifier's attacker receiver.
+    for (const name of ['channel-kernel.c', 'attacker-kernel.c']) {
+      const source = join(ROOT, 'src/dsp/wasm', name);
+      expect(statSync(KERNEL_PATH).mtimeMs, `${name} is newer: run scripts/build-wasm.sh`).toBeGreaterThanOrEqual(statSync(source).mtimeMs);
+    }
   });
 
   it('falls back to the JS implementation when the .wasm is absent (and the CLI still starts)', () => {
