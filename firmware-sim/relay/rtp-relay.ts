@@ -266,10 +266,9 @@ export class RtpRelay extends EventEmitter {
         this.counters.malformed++;
         continue;
       }
-      const view = bytes.subarray(k * RECV_SLOT_BYTES, k * RECV_SLOT_BYTES + len);
-      // The slot is overwritten by the next batch: what is held (audio for the lookahead, events,
-      // anything queued in order) must be a copy, as on the dgram path.
-      this.receive(len <= ARENA_MAX_DATAGRAM ? this.arena.copy(view) : view.slice(), base - ages[k]);
+      // The slot is overwritten by the next batch: audio is copied by its stream (held-audio.ts),
+      // anything else held (events, comfort noise) is copied by receive().
+      this.receive(bytes.subarray(k * RECV_SLOT_BYTES, k * RECV_SLOT_BYTES + len), base - ages[k], true);
     }
     this.releaseDue();
   }
@@ -381,14 +380,16 @@ export class RtpRelay extends EventEmitter {
 
   /** Entry point of every datagram; public so tests and benchmarks can drive the relay without a socket. */
   onDatagram(datagram: Uint8Array): void {
-    // G.711 audio is held for the lookahead: held as a copy packed with others (packet-arena.ts),
-    // not in the ArrayBuffer of its own the socket gave it. Same bytes, same length.
-    const pt7 = datagram.length >= 12 ? datagram[1] & 0x7f : -1;
-    this.receive(pt7 === PT_PCMA || pt7 === PT_PCMU ? this.arena.copy(datagram) : datagram, this.clock.now());
+    // G.711 audio is held for the lookahead as a copy in its stream's own storage (held-audio.ts),
+    // not in the ArrayBuffer of its own the socket gave it, which then dies young.
+    this.receive(datagram, this.clock.now(), false);
   }
 
-  /** A datagram the relay may hold as it is, which arrived at `now` (the kernel's stamp on the native path). */
-  private receive(msg: Uint8Array, now: number): void {
+  /**
+   * A datagram which arrived at `now` (the kernel's stamp on the native path). `transient`: its
+   * bytes are reused after this call (the native receive buffer), so whatever is held must be a copy.
+   */
+  private receive(msg: Uint8Array, now: number, transient: boolean): void {
     if (this.stopping) return;
     const c = this.counters;
     c.datagramsIn++;
@@ -418,6 +419,7 @@ export class RtpRelay extends EventEmitter {
     } else if (this.eventPts ? this.eventPts.has(pt) : isLikelyTelephoneEvent(pt, p.payload.length)) {
       c.eventsIn++;
       const s = this.stream(p.ssrc);
+      if (transient) ({ p, msg } = this.heldCopy(msg));
       s.onEvent(p, msg, now);
       this.arm(s, now);
     } else if (this.secureOn && pt !== PT_CN) {
@@ -428,9 +430,17 @@ export class RtpRelay extends EventEmitter {
       // Comfort noise (RFC 3389), or anything outside secure mode: nothing to mask, on unchanged, in order.
       c.passedThrough++;
       const s = this.stream(p.ssrc);
+      if (transient) ({ p, msg } = this.heldCopy(msg));
       s.onOther(p, msg, now);
       this.arm(s, now);
     }
+  }
+
+  /** A copy of a datagram held as it is (events, comfort noise: a few per stream), packed with others (packet-arena.ts). */
+  private heldCopy(msg: Uint8Array): { p: RtpPacket; msg: Uint8Array } {
+    // Uint8Array, not a Buffer: a Buffer's slice() would be a view of the reused bytes.
+    const copy = msg.length <= ARENA_MAX_DATAGRAM ? this.arena.copy(msg) : new Uint8Array(msg);
+    return { p: parseRtp(copy), msg: copy };
   }
 
   private stream(ssrc: number): RtpStream {
@@ -508,11 +518,15 @@ export class RtpRelay extends EventEmitter {
     const fwd = this.forwardSocket;
     if (!fwd) return;
     this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
+    // A copy: audio comes as a view into its stream's reused storage (held-audio.ts), and Node's
+    // socket may still hold the bytes after send() returns (queued behind a full socket buffer).
+    // In the arena, whose blocks are never reused: not an ArrayBuffer of its own per datagram.
+    const out = datagram.length <= ARENA_MAX_DATAGRAM ? this.arena.copy(datagram) : new Uint8Array(datagram);
     // No callback: with one, Node schedules a tick per datagram. Failures are counted (sendErrors).
-    fwd.send(datagram);
+    fwd.send(out);
     this.counters.forwarded++;
     if (this.mirrorSocket) {
-      this.mirrorSocket.send(datagram);
+      this.mirrorSocket.send(out);
       this.counters.mirrored++;
     }
   }

@@ -38,6 +38,7 @@ import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
 import type { RtpPacket } from '../../src/rtp/packet.ts';
 import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
 import { EventWindows } from './event-windows.ts';
+import { HeldAudio } from './held-audio.ts';
 import { isDtmfEvent, rewriteEventDatagram } from './event-rewrite.ts';
 import { maskToneCodes } from '../../src/dsp/mask-tone.ts';
 import { type CodewordMasker, lookaheadSamples, type MaskerFactory } from './masker-port.ts';
@@ -67,19 +68,12 @@ export interface StreamSettings {
 
 export interface StreamHooks {
   isSecure(): boolean;
+  /**
+   * A datagram leaves. Audio is a view into the stream's reused storage (held-audio.ts), valid
+   * during the call only: a sender that keeps the bytes longer must copy them.
+   */
   send(datagram: Uint8Array, arrivedAt: number): void;
   masked(span: MaskedSpan): void;
-}
-
-interface HeldAudio {
-  idx: number;
-  len: number;
-  datagram: Uint8Array;
-  payloadOffset: number;
-  seq: number;
-  marker: boolean;
-  arrivedAt: number;
-  deadline: number;
 }
 
 interface HeldEvent {
@@ -135,8 +129,12 @@ export class RtpStream {
   /** Consecutive audio packets far behind the masker's position (see resync). */
   private farBehind = 0;
 
-  private readonly pending: HeldAudio[] = [];
-  private readonly awaiting: HeldAudio[] = [];
+  /** The held audio packets' fields and bytes; `pending` and `awaiting` hold slot numbers into it. */
+  private readonly held = new HeldAudio();
+  /** Slots not yet fed to the masker, in timestamp order (a packet beyond a hole waits here). */
+  private readonly pending: number[] = [];
+  /** Slots fed to the masker, waiting for the lookahead past their end, in order. */
+  private readonly awaiting: number[] = [];
   private readonly events: HeldEvent[] = [];
   private readonly windows: EventWindows;
   private readonly recentSeqs: number[] = [];
@@ -219,14 +217,19 @@ export class RtpStream {
       return;
     }
     this.farBehind = 0;
-    let at = this.pending.length;
-    while (at > 0 && this.pending[at - 1].idx >= idx) at--;
-    if (at < this.pending.length && this.pending[at].idx === idx) {
+    const h = this.held;
+    const pending = this.pending;
+    let at = pending.length;
+    while (at > 0 && h.idx[pending[at - 1]] >= idx) at--;
+    if (at < pending.length && h.idx[pending[at]] === idx) {
       this.counters.duplicates++;
       return;
     }
     this.lastPacketLength = len;
-    this.pending.splice(at, 0, this.held(idx, len, p, datagram, now));
+    // Inserted by hand: splice() would allocate the (empty) array of what it removed.
+    pending.push(0);
+    for (let i = pending.length - 1; i > at; i--) pending[i] = pending[i - 1];
+    pending[at] = this.hold(idx, len, p, datagram, now);
     this.pump(now);
   }
 
@@ -266,8 +269,9 @@ export class RtpStream {
     const idx = this.indexOf(p.timestamp);
     // Comfort noise after audio ends a talkspurt: no audio follows the packets before it, so their
     // lookahead is silence now rather than at their deadline, and they leave before this packet.
-    for (const a of this.awaiting) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
-    for (const a of this.pending) if (a.idx < idx) a.deadline = Math.min(a.deadline, now);
+    const h = this.held;
+    for (const a of this.awaiting) if (h.idx[a] < idx) h.deadline[a] = Math.min(h.deadline[a], now);
+    for (const a of this.pending) if (h.idx[a] < idx) h.deadline[a] = Math.min(h.deadline[a], now);
     this.events.push({
       idx,
       datagram,
@@ -290,15 +294,16 @@ export class RtpStream {
     if (this.masker) {
       for (;;) {
         this.feedContiguous();
+        const h = this.held;
         let target = -Infinity;
-        for (const a of this.awaiting) if (a.deadline <= now) target = Math.max(target, a.idx + a.len + this.D);
-        for (const p of this.pending) if (p.deadline <= now) target = Math.max(target, p.idx + p.len + this.D);
-        const head = this.pending[0];
-        if (head && head.idx > this.fed && (head.marker || now >= head.arrivedAt + this.settings.jitterMs)) {
-          target = Math.max(target, head.idx);
+        for (const a of this.awaiting) if (h.deadline[a] <= now) target = Math.max(target, h.idx[a] + h.len[a] + this.D);
+        for (const p of this.pending) if (h.deadline[p] <= now) target = Math.max(target, h.idx[p] + h.len[p] + this.D);
+        const head = this.pending.length > 0 ? this.pending[0] : -1;
+        if (head >= 0 && h.idx[head] > this.fed && (h.marker[head] === 1 || now >= h.arrivedAt[head] + this.settings.jitterMs)) {
+          target = Math.max(target, h.idx[head]);
         }
         if (target <= this.fed) break;
-        this.fillSilence(head ? Math.min(target, head.idx) : target);
+        this.fillSilence(head >= 0 ? Math.min(target, h.idx[head]) : target);
       }
     }
     while (this.events.length > 0 && this.events[0].releaseAt <= now) this.releaseEvent(this.events.shift()!);
@@ -318,11 +323,14 @@ export class RtpStream {
 
   /** When `pump` next has something to do, or undefined when nothing is held. */
   nextWakeup(): number | undefined {
+    const h = this.held;
     let t = Infinity;
-    for (const a of this.awaiting) t = Math.min(t, a.deadline);
-    for (const p of this.pending) t = Math.min(t, p.deadline);
-    const head = this.pending[0];
-    if (head && head.idx > this.fed) t = Math.min(t, head.arrivedAt + this.settings.jitterMs);
+    for (const a of this.awaiting) t = Math.min(t, h.deadline[a]);
+    for (const p of this.pending) t = Math.min(t, h.deadline[p]);
+    if (this.pending.length > 0) {
+      const head = this.pending[0];
+      if (h.idx[head] > this.fed) t = Math.min(t, h.arrivedAt[head] + this.settings.jitterMs);
+    }
     if (this.events.length > 0) t = Math.min(t, this.events[0].releaseAt);
     return t === Infinity ? undefined : t;
   }
@@ -335,9 +343,11 @@ export class RtpStream {
   private resync(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): void {
     this.counters.resyncs++;
     this.farBehind = 0;
+    const h = this.held;
     let target = this.fed;
-    for (const a of this.awaiting) target = Math.max(target, a.idx + a.len + this.D);
+    for (const a of this.awaiting) target = Math.max(target, h.idx[a] + h.len[a] + this.D);
     this.counters.late += this.pending.length;
+    for (const p of this.pending) h.release(p);
     this.pending.length = 0;
     this.feedSilence(target - this.fed);
     this.lastFedSeq = undefined;
@@ -351,22 +361,17 @@ export class RtpStream {
     this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
-    this.pending.push(this.held(idx, len, p, datagram, now));
+    this.pending.push(this.hold(idx, len, p, datagram, now));
     this.pump(now);
   }
 
-  /** An audio packet held until the masker has seen the lookahead past its end (plus the jitter allowance). */
-  private held(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): HeldAudio {
-    return {
-      idx,
-      len,
-      datagram,
-      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
-      seq: p.sequence,
-      marker: p.marker,
-      arrivedAt: now,
-      deadline: now + this.holdMs(len) + this.settings.jitterMs,
-    };
+  /**
+   * An audio packet held until the masker has seen the lookahead past its end (plus the jitter
+   * allowance): a copy of its bytes in a slot of `held`, so the caller may reuse `datagram`.
+   */
+  private hold(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): number {
+    const payloadOffset = p.payload.byteOffset - datagram.byteOffset;
+    return this.held.hold(datagram, payloadOffset, idx, len, p.sequence, p.marker, now, now + this.holdMs(len) + this.settings.jitterMs);
   }
 
   /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
@@ -391,22 +396,25 @@ export class RtpStream {
   }
 
   private feedContiguous(): void {
-    while (this.pending.length > 0 && this.pending[0].idx <= this.fed) {
+    const h = this.held;
+    while (this.pending.length > 0 && h.idx[this.pending[0]] <= this.fed) {
       const p = this.pending.shift()!;
-      if (p.idx < this.fed) {
+      if (h.idx[p] < this.fed) {
         // Overlaps samples already fed (as silence for a hole, or by an overlapping packet).
         this.counters.late++;
+        h.release(p);
         continue;
       }
+      const seq = h.seq[p];
       if (this.lastFedSeq !== undefined) {
-        const missing = (p.seq - this.lastFedSeq - 1) & 0xffff;
+        const missing = (seq - this.lastFedSeq - 1) & 0xffff;
         if (missing < 0x8000) this.counters.lost += missing;
       }
-      this.lastFedSeq = p.seq;
-      this.recentSeqs.push(p.seq);
+      this.lastFedSeq = seq;
+      this.recentSeqs.push(seq);
       if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
       this.awaiting.push(p);
-      this.feed(p.datagram.subarray(p.payloadOffset, p.payloadOffset + p.len));
+      this.feed(h.payload(p));
     }
   }
 
@@ -418,8 +426,9 @@ export class RtpStream {
       // A long hole (silence suppression, a held call): feeding minutes of silence would only burn
       // CPU. Feed enough to release what is waiting, then restart the masker where audio resumes;
       // after this much silence no digit is in progress.
+      const h = this.held;
       let need = this.D;
-      for (const a of this.awaiting) need = Math.max(need, a.idx + a.len + this.D - this.fed);
+      for (const a of this.awaiting) need = Math.max(need, h.idx[a] + h.len[a] + this.D - this.fed);
       this.feedSilence(Math.min(need, gap));
       this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
       this.maskerOrigin = to;
@@ -457,33 +466,43 @@ export class RtpStream {
     for (const w of this.masker!.drainWindows()) {
       if (this.secureAt(this.maskerOrigin + w.startSample - this.D)) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
     }
-    while (this.awaiting.length > 0 && this.awaiting[0].idx + this.awaiting[0].len + this.D <= this.fed) {
-      this.emitAudio(this.awaiting.shift()!);
+    const h = this.held;
+    while (this.awaiting.length > 0 && h.idx[this.awaiting[0]] + h.len[this.awaiting[0]] + this.D <= this.fed) {
+      const slot = this.awaiting.shift()!;
+      this.emitAudio(slot);
+      h.release(slot);
     }
   }
 
-  private emitAudio(p: HeldAudio): void {
-    if (!this.secureAt(p.idx)) {
-      this.hooks.send(p.datagram, p.arrivedAt);
+  private emitAudio(slot: number): void {
+    const h = this.held;
+    const idx = h.idx[slot];
+    const len = h.len[slot];
+    const d = h.datagram(slot);
+    if (!this.secureAt(idx)) {
+      this.hooks.send(d, h.arrivedAt[slot]);
       return;
     }
-    // The payload is rewritten in place: the datagram is the relay's own (a fresh buffer per
-    // message from the socket), and the header around it stays the sender's bytes.
-    const d = p.datagram;
-    const off = p.payloadOffset - p.idx;
+    // The payload is rewritten in place: the datagram is the stream's own copy, and the header
+    // around it stays the sender's bytes.
+    const off = h.payloadOffset[slot] - idx;
     const ring = this.ring;
     const mask = this.ringMask;
     let changed = false;
-    for (let i = p.idx, end = p.idx + p.len; i < end; i++) {
-      const c = ring[i & mask];
-      if (d[off + i] !== c) {
-        d[off + i] = c;
+    // Counted from 0 with small integers: idx comes from a Float64Array (a stream outlives 2^31
+    // samples), and double-valued element indices would take V8's slow keyed access per octet.
+    const pay = h.payloadOffset[slot];
+    const r0 = idx & mask;
+    for (let j = 0; j < len; j++) {
+      const c = ring[(r0 + j) & mask];
+      if (d[pay + j] !== c) {
+        d[pay + j] = c;
         changed = true;
       }
     }
     if (this.windows.size > 0) {
       const tone = this.tone;
-      this.windows.forEachOverlap(p.idx, p.idx + p.len, (from, to, windowStart) => {
+      this.windows.forEachOverlap(idx, idx + len, (from, to, windowStart) => {
         for (let i = from; i < to; i++) {
           const c = tone[(i - windowStart) % tone.length];
           if (d[off + i] !== c) {
@@ -494,7 +513,7 @@ export class RtpStream {
       });
     }
     if (changed) this.counters.audioMasked++;
-    this.hooks.send(d, p.arrivedAt);
+    this.hooks.send(d, h.arrivedAt[slot]);
   }
 
   private releaseEvent(e: HeldEvent): void {
@@ -510,7 +529,9 @@ export class RtpStream {
   private oldestUnsent(): number {
     // An events-only stream has no audio position: its newest timestamp stands in.
     if (!this.masker) return (this.lastExt ?? 0) - this.origin;
-    return this.awaiting[0]?.idx ?? this.pending[0]?.idx ?? this.fed;
+    if (this.awaiting.length > 0) return this.held.idx[this.awaiting[0]];
+    if (this.pending.length > 0) return this.held.idx[this.pending[0]];
+    return this.fed;
   }
 
   /** A packet ending at sample `end` arrived at `now`: the sender's clock is at least this far ahead. */

@@ -1,0 +1,66 @@
+/**
+ * HeldAudio: the held audio packets as slots in typed arrays, their bytes in a reused store. What
+ * matters: a held copy is independent of the caller's bytes, a slot keeps its bytes until freed
+ * however many others are taken, freed or grown meanwhile, and large datagrams are kept whole.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HeldAudio, SLOT_BYTES } from '../../../firmware-sim/relay/held-audio.ts';
+
+/** A datagram of n octets whose every octet is derived from `tag` (12-octet header, then payload). */
+function datagram(tag: number, n: number): Uint8Array {
+  const d = new Uint8Array(n);
+  for (let i = 0; i < n; i++) d[i] = (tag * 31 + i * 7) & 0xff;
+  return d;
+}
+
+describe('HeldAudio', () => {
+  it('holds a copy: the caller may overwrite its buffer at once (the native receive slot)', () => {
+    const h = new HeldAudio();
+    const recv = Buffer.from(datagram(1, 172));
+    const s = h.hold(recv, 12, 160, 160, 7, true, 5, 75);
+    recv.fill(0);
+    expect(h.datagram(s)).toEqual(datagram(1, 172));
+    expect(h.payload(s)).toEqual(datagram(1, 172).subarray(12));
+    expect([h.idx[s], h.len[s], h.seq[s], h.marker[s], h.payloadOffset[s], h.arrivedAt[s], h.deadline[s]]).toEqual([160, 160, 7, 1, 12, 5, 75]);
+  });
+
+  it('keeps a datagram larger than a slot whole, as its own copy', () => {
+    const h = new HeldAudio();
+    const big = Buffer.from(datagram(2, SLOT_BYTES + 300));
+    const s = h.hold(big, 12, 0, SLOT_BYTES + 288, 1, false, 0, 0);
+    big.fill(0);
+    expect(h.datagram(s)).toEqual(datagram(2, SLOT_BYTES + 300));
+    expect(h.payload(s).length).toBe(SLOT_BYTES + 288);
+  });
+
+  it('never changes a held slot while others are taken, freed and the store grows (any order)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 13, max: SLOT_BYTES + 64 })), { minLength: 1, maxLength: 200 }), (ops) => {
+        const h = new HeldAudio();
+        const live = new Map<number, number>(); // slot -> tag
+        const sizes = new Map<number, number>();
+        let tag = 0;
+        for (const [take, n] of ops) {
+          if (take || live.size === 0) {
+            tag++;
+            const s = h.hold(datagram(tag, n), 12, tag, n - 12, tag & 0xffff, false, tag, tag + 70);
+            expect(live.has(s)).toBe(false);
+            live.set(s, tag);
+            sizes.set(s, n);
+          } else {
+            const s = live.keys().next().value!;
+            h.release(s);
+            live.delete(s);
+          }
+          for (const [s, t] of live) {
+            expect(h.datagram(s)).toEqual(datagram(t, sizes.get(s)!));
+            expect(h.idx[s]).toBe(t);
+            expect(h.deadline[s]).toBe(t + 70);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
