@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DgError } from '../../src/errors.ts';
 
 /** Where scripts/build-native.sh puts the addon. */
 export const UDP_BATCH_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'relay', 'udp-batch.node');
@@ -37,7 +38,17 @@ let cached: UdpBatch | null | undefined;
 export function loadUdpBatch(): UdpBatch | null {
   if (process.env.DTMFGUARD_RELAY_IO === 'dgram') return null;
   if (cached !== undefined) return cached;
-  cached = existsSync(UDP_BATCH_PATH) ? (createRequire(import.meta.url)(UDP_BATCH_PATH) as UdpBatch) : null;
+  // Any other value of DTMFGUARD_RELAY_IO than native/dgram is the addon's path (as DTMFGUARD_DSP_KERNEL is the kernel's).
+  const env = process.env.DTMFGUARD_RELAY_IO;
+  const path = env && env !== 'native' ? env : UDP_BATCH_PATH;
+  if (!existsSync(path)) return (cached = null);
+  try {
+    cached = createRequire(import.meta.url)(path) as UdpBatch;
+  } catch (e) {
+    // A damaged or foreign build (cut short, another Node's ABI) is the installer's to fix; running
+    // on dgram unnoticed would hide it, so say which file and what to do.
+    throw new DgError('DG5308', `the relay's socket addon ${path} does not load (${(e as Error).message.split('\n')[0]}): rebuild it with scripts/build-native.sh, or set DTMFGUARD_RELAY_IO=dgram`);
+  }
   return cached;
 }
 

@@ -3,6 +3,7 @@
  * it; without it the relay would silently run on dgram), the release queue gives back streams in
  * deadline order with re-arming, and the send queue packs datagrams as sendmmsg will read them.
  */
+import { existsSync, statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReleaseQueue } from '../../../firmware-sim/relay/release-queue.ts';
@@ -11,6 +12,12 @@ import { loadUdpBatch, SendQueue, UDP_BATCH_PATH } from '../../../firmware-sim/r
 describe('udp-batch addon', () => {
   it('is built where the tests run under CI (setup.sh runs scripts/build-native.sh; the relay would silently use dgram)', () => {
     if (process.env.CI) expect(loadUdpBatch(), `${UDP_BATCH_PATH} missing: run scripts/build-native.sh`).not.toBeNull();
+  });
+
+  it('is not older than its source when built (a stale addon would run old code)', () => {
+    if (!existsSync(UDP_BATCH_PATH)) return;
+    const source = new URL('../../../firmware-sim/relay/native/udp-batch.c', import.meta.url);
+    expect(statSync(UDP_BATCH_PATH).mtimeMs, 'udp-batch.c is newer: run scripts/build-native.sh').toBeGreaterThanOrEqual(statSync(source).mtimeMs);
   });
 
   it('is not used when DTMFGUARD_RELAY_IO=dgram', () => {

@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * A socket addon that does not load (a build cut short, one made for another Node) must stop
+ * `dtmfguard-sim relay` with a code and what to do, not a stack trace, and not quietly fall back
+ * to dgram. The addon's path comes from DTMFGUARD_RELAY_IO, as the installer's own file would.
+ */
+const ROOT = new URL('../../..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'dg-addon-damaged-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a damaged relay socket addon', () => {
+  it('ends `dtmfguard-sim relay` with exit 2 and DG5308 naming the file and the rebuild', () => {
+    const damaged = join(dir, 'udp-batch.node');
+    writeFileSync(damaged, Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01])); // an ELF header cut short
+    const r = spawnSync(process.execPath, ['firmware-sim/bin/dtmfguard-sim.mjs', 'relay', '--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9'], {
+      cwd: ROOT,
+      env: { ...process.env, DTMFGUARD_RELAY_IO: damaged },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^DG5308: /);
+    expect(lines[0]).toContain(damaged);
+    expect(lines[0]).toMatch(/scripts\/build-native\.sh/);
+  });
+});
