@@ -126,15 +126,18 @@ static void hop_sums(const int16_t *x, int j) {
   Hsum[j] = (double)sum;
 }
 
-/* HighGroupScreen.hop's filters for hop j (lane 0) and hop j + 1 (lane 1) if `two`, else hop j
- * alone (lane 1 then runs the same samples and is dropped): lanes round like scalar f64. */
-static void screen_hops(const int16_t *x, int j, int two) {
-  const double *k = K + C_SK;
-  const int16_t *y = two ? x + HOP : x;
+/*
+ * Four Goertzel chains (coefficients k[0..3]) over n samples, two inputs side by side: lane 0 runs
+ * xa, lane 1 xb, each lane exactly the scalar recurrence s = x − s[−2] + c·s[−1] in that order
+ * (f64x2 lanes round like scalar f64; -ffp-contract=off forbids a fused multiply-add). The last two
+ * states of each chain come back in registers; always inlined, so the loop stays register-allocated.
+ */
+static inline __attribute__((always_inline)) void goertzel4_x2(const double *k, const int16_t *xa, const int16_t *xb, int n, v128_t *a1o, v128_t *a2o,
+                                                               v128_t *b1o, v128_t *b2o, v128_t *d1o, v128_t *d2o, v128_t *e1o, v128_t *e2o) {
   const v128_t c0 = wasm_f64x2_splat(k[0]), c1 = wasm_f64x2_splat(k[1]), c2 = wasm_f64x2_splat(k[2]), c3 = wasm_f64x2_splat(k[3]);
   v128_t a1 = wasm_f64x2_splat(0), a2 = a1, b1 = a1, b2 = a1, d1 = a1, d2 = a1, e1 = a1, e2 = a1;
-  for (int i = 0; i < HOP; i++) {
-    const v128_t v = wasm_f64x2_make((double)x[i], (double)y[i]);
+  for (int i = 0; i < n; i++) {
+    const v128_t v = wasm_f64x2_make((double)xa[i], (double)xb[i]);
     const v128_t a0 = wasm_f64x2_add(wasm_f64x2_sub(v, a2), wasm_f64x2_mul(c0, a1));
     a2 = a1;
     a1 = a0;
@@ -148,6 +151,16 @@ static void screen_hops(const int16_t *x, int j, int two) {
     e2 = e1;
     e1 = e0;
   }
+  *a1o = a1, *a2o = a2, *b1o = b1, *b2o = b2, *d1o = d1, *d2o = d2, *e1o = e1, *e2o = e2;
+}
+
+/* HighGroupScreen.hop's filters for hop j (lane 0) and hop j + 1 (lane 1) if `two`, else hop j
+ * alone (lane 1 then runs the same samples and is dropped): lanes round like scalar f64. */
+static void screen_hops(const int16_t *x, int j, int two) {
+  const double *k = K + C_SK;
+  const int16_t *y = two ? x + HOP : x;
+  v128_t a1, a2, b1, b2, d1, d2, e1, e2;
+  goertzel4_x2(k, x, y, HOP, &a1, &a2, &b1, &b2, &d1, &d2, &e1, &e2);
   /* y = s[N−1] − e^(−jω)·s[N−2], as HighGroupScreen.hop */
 #define OUT(L, J)                                                                                       \
   Hre[(J) * 4] = wasm_f64x2_extract_lane(a1, L) - k[4] * wasm_f64x2_extract_lane(a2, L);              \
@@ -286,23 +299,8 @@ static void bank_phasor(const double *k, const double *state, int i, double *out
  * almost nothing: the windows that pass the screen are analysed two at a time.
  */
 static void bank_run2(const double *k, const int16_t *xa, const int16_t *xb, double *sa, double *pa, double *sb, double *pb) {
-  const v128_t c0 = wasm_f64x2_splat(k[0]), c1 = wasm_f64x2_splat(k[1]), c2 = wasm_f64x2_splat(k[2]), c3 = wasm_f64x2_splat(k[3]);
-  v128_t a1 = wasm_f64x2_splat(0), a2 = a1, b1 = a1, b2 = a1, d1 = a1, d2 = a1, e1 = a1, e2 = a1;
-  for (int i = 0; i < N; i++) {
-    const v128_t v = wasm_f64x2_make((double)xa[i], (double)xb[i]);
-    const v128_t a0 = wasm_f64x2_add(wasm_f64x2_sub(v, a2), wasm_f64x2_mul(c0, a1));
-    a2 = a1;
-    a1 = a0;
-    const v128_t b0 = wasm_f64x2_add(wasm_f64x2_sub(v, b2), wasm_f64x2_mul(c1, b1));
-    b2 = b1;
-    b1 = b0;
-    const v128_t d0 = wasm_f64x2_add(wasm_f64x2_sub(v, d2), wasm_f64x2_mul(c2, d1));
-    d2 = d1;
-    d1 = d0;
-    const v128_t e0 = wasm_f64x2_add(wasm_f64x2_sub(v, e2), wasm_f64x2_mul(c3, e1));
-    e2 = e1;
-    e1 = e0;
-  }
+  v128_t a1, a2, b1, b2, d1, d2, e1, e2;
+  goertzel4_x2(k, xa, xb, N, &a1, &a2, &b1, &b2, &d1, &d2, &e1, &e2);
   double s1, s2;
 #define LANE(L, S, P)                                                                                       \
   s1 = wasm_f64x2_extract_lane(a1, L); s2 = wasm_f64x2_extract_lane(a2, L);                               \
