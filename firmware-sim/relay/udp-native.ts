@@ -23,7 +23,6 @@ export interface UdpBatch {
   /** Calls fn(count) per batch of datagrams read into `buffer` (or fn(0) per expiry of a timerfd, buffer null). */
   watch(fd: number, buffer: ArrayBuffer | null, slots: number, slotSize: number, fn: (count: number) => void): object;
   unwatch(handle: object): void;
-  ref(handle: object, on: boolean): void;
   /** Sends `count` datagrams, (offset, length) pairs in `table`, from `buffer`; returns how many failed. */
   send(fd: number, buffer: ArrayBuffer, table: ArrayBuffer, count: number): number;
   timer(): number;

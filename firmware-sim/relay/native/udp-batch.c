@@ -297,22 +297,6 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ref(handle, on): whether the watcher keeps the process alive (like a socket's ref/unref). */
-static napi_value js_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  watcher_t *w;
-  bool on;
-  CHECK(napi_get_value_external(env, argv[0], (void **)&w));
-  CHECK(napi_get_value_bool(env, argv[1], &on));
-  if (!w->closed) {
-    if (on) uv_ref((uv_handle_t *)&w->poll);
-    else uv_unref((uv_handle_t *)&w->poll);
-  }
-  return NULL;
-}
-
 /*
  * send(fd, buffer, table, count) → errors. table: an Int32Array's buffer of (offset, length)
  * pairs into `buffer`. One sendmmsg for the lot; a datagram the kernel refuses (ECONNREFUSED from
@@ -432,7 +416,6 @@ NAPI_MODULE_INIT() {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL},
       {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_default, NULL},
-      {"ref", NULL, js_ref, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"timer", NULL, js_timer, NULL, NULL, NULL, napi_default, NULL},
       {"arm", NULL, js_arm, NULL, NULL, NULL, napi_default, NULL},
