@@ -346,6 +346,30 @@ static void banks(Att *a, int64_t first, const int32_t *list, int32_t n, int hig
   }
 }
 
+/*
+ * The analyzer's scan over a bank's 4 tone energies v = power·k (DtmfBlockAnalyzer.analyze, both
+ * groups): `if (v > v1) { v2 = v1; v1 = v; i1 = i } else if (v > v2) v2 = v` from v1 = v2 = 0,
+ * kept with the reference's branches (the branch-free strongest4 of channel-kernel.c equals it
+ * only for values of 0 and above, which a power computed as s1² + s2² − k·s1·s2 is not proven to be).
+ */
+static inline __attribute__((always_inline)) int strongest_of4(const double *power, double k, double *v1, double *v2) {
+  int i1 = 0;
+  double a = 0, b = 0;
+  for (int i = 0; i < 4; i++) {
+    const double v = power[i] * k;
+    if (v > a) {
+      b = a;
+      a = v;
+      i1 = i;
+    } else if (v > b) {
+      b = v;
+    }
+  }
+  *v1 = a;
+  *v2 = b;
+  return i1;
+}
+
 /* DtmfBlockAnalyzer.analyze(x, 0, false) of every window in `list` (those the screen let through),
  * into wins[].key and the pair values. The reference takes the energy in the high-group pass after
  * a sounded block and alone after silence; both are exact integer sums, so one path here. */
@@ -374,18 +398,8 @@ static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
   m = 0;
   for (int32_t j = 0; j < n; j++) {
     Win *w = &wins[list[j]];
-    int col = 0;
-    double h1 = 0, h2 = 0;
-    for (int i = 0; i < 4; i++) {
-      const double v = w->hp[i] * kE;
-      if (v > h1) {
-        h2 = h1;
-        h1 = v;
-        col = i;
-      } else if (v > h2) {
-        h2 = v;
-      }
-    }
+    double h1, h2;
+    const int col = strongest_of4(w->hp, kE, &h1, &h2);
     w->col = col;
     w->h2 = h2;
     if (!(h1 < 0.5 * toneFloor || h1 < 0.03 * w->e)) list[m++] = list[j];
@@ -395,18 +409,8 @@ static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
   for (int32_t j = 0; j < n; j++) {
     Win *w = &wins[list[j]];
     const double e = w->e;
-    int row = 0;
-    double l1 = 0, l2 = 0;
-    for (int i = 0; i < 4; i++) {
-      const double v = w->lp[i] * kE;
-      if (v > l1) {
-        l2 = l1;
-        l1 = v;
-        row = i;
-      } else if (v > l2) {
-        l2 = v;
-      }
-    }
+    double l1, l2;
+    const int row = strongest_of4(w->lp, kE, &l1, &l2);
     const int col = w->col;
     const double h2 = w->h2;
     /* fitPair → fitPhasors */
