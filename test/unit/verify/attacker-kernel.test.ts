@@ -20,11 +20,9 @@ import { InbandScanner, type InbandDigit } from '../../../src/verify/inband-scan
 
 const KERNEL_BUILT = loadKernel() !== null;
 
-/** Fragments of x fed in `chunks` (cycled), with a flush (a restart of the stream) after each index in `restarts`. */
-function fragments(x: Int16Array, implementation: 'js' | undefined, chunks: number[] = [160], restarts: number[] = []): Fragment[] {
-  const r = attackerReceiver({}, implementation);
-  if (implementation === undefined) expect(r.implementation).toBe('kernel');
-  const out: Fragment[] = [];
+/** What a receiver finds in x fed in `chunks` (cycled), flushed (a restart of the stream) at each of the ascending `restarts` and at the end; then disposed. */
+function feed<T>(r: { process(x: Int16Array): T[]; flush(): T[]; dispose(): void }, x: Int16Array, chunks: number[], restarts: number[]): T[] {
+  const out: T[] = [];
   let k = 0;
   let cut = 0;
   for (let i = 0; i < x.length; ) {
@@ -40,6 +38,13 @@ function fragments(x: Int16Array, implementation: 'js' | undefined, chunks: numb
   out.push(...r.flush());
   r.dispose();
   return out;
+}
+
+/** Fragments of x fed in `chunks` (cycled), with a flush (a restart of the stream) after each index in `restarts`. */
+function fragments(x: Int16Array, implementation: 'js' | undefined, chunks: number[] = [160], restarts: number[] = []): Fragment[] {
+  const r = attackerReceiver({}, implementation);
+  if (implementation === undefined) expect(r.implementation).toBe('kernel');
+  return feed(r, x, chunks, restarts);
 }
 
 const keys = (s: string): DtmfKey[] => [...s] as DtmfKey[];
@@ -170,25 +175,7 @@ describe.skipIf(!KERNEL_BUILT && !process.env.CI)('attacker receiver kernel vs J
           const signal = concat(silence(20), ...tones.flatMap((t) => [dtmfTone({ key: DTMF_KEYS[t.key], durationMs: t.ms, levelDbm0: t.level }), silence(t.gap)]));
           const x = decodeAlaw(encodeAlaw(toInt16(mix(signal, speechLike(signal.length / 8, seed, -40)))));
           const cuts = [...new Set(restarts)].sort((a, b) => a - b);
-          const scan = (implementation: 'js' | undefined): InbandDigit[] => {
-            const s = new InbandScanner({ implementation });
-            const out: InbandDigit[] = [];
-            let k = 0;
-            let c = 0;
-            for (let i = 0; i < x.length; ) {
-              let n = Math.min(chunks[k++ % chunks.length], x.length - i);
-              if (c < cuts.length && cuts[c] > i && cuts[c] < i + n) n = cuts[c] - i;
-              out.push(...s.process(x.subarray(i, i + n)));
-              i += n;
-              if (c < cuts.length && cuts[c] === i) {
-                out.push(...s.flush());
-                c++;
-              }
-            }
-            out.push(...s.flush());
-            s.dispose();
-            return out;
-          };
+          const scan = (implementation: 'js' | undefined): InbandDigit[] => feed(new InbandScanner({ implementation }), x, chunks, cuts);
           expect(scan(undefined)).toEqual(scan('js'));
         },
       ),
