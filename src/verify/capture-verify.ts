@@ -38,6 +38,11 @@ export interface CaptureVerifyOptions {
    * snippet recorder needs the decoded audio on this thread).
    */
   workers?: number;
+  /**
+   * With worker threads, every Nth new stream keeps its in-band receivers on this thread (0: none).
+   * Default: `mainThreadEvery(workers)`.
+   */
+  mainEvery?: number;
 }
 
 /**
@@ -54,6 +59,18 @@ export const WORKERS_FROM_BYTES = 16 * 1024 * 1024;
 export function defaultWorkers(bytes: number): number {
   if (bytes < WORKERS_FROM_BYTES) return 0;
   return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/**
+ * With one worker, every sixth stream's in-band receivers run on the reading thread. Why: the
+ * reader's own path (read, decode, track, batch) costs about two thirds of what a stream's in-band
+ * receivers cost per packet (docs/benchmarks.md, "Where the time goes"), so with everything
+ * in-band on the worker the reader idles a third of its time while the worker sets the pace; a
+ * sixth of the streams on the reader evens the two threads (1.6 + 2.4/6 ≈ 2.4 × 5/6 µs a packet).
+ * With two or more workers the reader has no time to spare.
+ */
+export function mainThreadEvery(workers: number): number {
+  return workers === 1 ? 6 : 0;
 }
 
 const RATE = 8000;
@@ -105,19 +122,22 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   const pool = !opts.snippets && (opts.workers ?? 0) > 0 ? new InbandPool(opts.workers!, opts.attacker) : undefined;
   /** Stream states by pool index, to label what the workers found. */
   const byShard: StreamState[] = [];
+  const mainEvery = pool ? (opts.mainEvery ?? mainThreadEvery(pool.size)) : 0;
+  let opened = 0;
 
   const stateOf = (id: StreamId): StreamState => {
     let st = states.get(id);
     if (!st) {
+      const here = !pool || (mainEvery > 0 && opened++ % mainEvery === mainEvery - 1);
       st = {
         label: streamLabel(id),
-        inband: pool ? undefined : new InbandStream(opts.attacker),
-        shard: pool ? pool.open() : -1,
+        inband: here ? new InbandStream(opts.attacker) : undefined,
+        shard: here ? -1 : pool!.open(),
         recorder: opts.snippets ? new SnippetRecorder<DigitReport>(sink, RATE) : undefined,
         next: 0,
         otherEvents: 0,
       };
-      if (pool) byShard[st.shard] = st;
+      if (st.shard >= 0) byShard[st.shard] = st;
       states.set(id, st);
     }
     return st;
@@ -144,8 +164,8 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
   const consume = (o: ReturnType<StreamTracker['push']>[number]): void => {
     const st = stateOf(o.stream);
     if (o.kind === 'audio') {
-      if (pool) {
-        pool.push(st.shard, o.codec, o.sampleOffset, o.codes);
+      if (st.shard >= 0) {
+        pool!.push(st.shard, o.codec, o.sampleOffset, o.codes);
         st.next = o.sampleOffset + o.codes.length;
         return;
       }

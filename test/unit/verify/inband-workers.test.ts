@@ -1,7 +1,7 @@
 /**
  * In-band receivers on worker threads (src/verify/inband-pool.ts): the verdict is the same JSON as
  * on one thread for a capture of many streams (digits, fragments, events, loss, reordering, both
- * codecs), with 1, 2 and 3 workers; damaged and unreadable captures end the same way
+ * codecs), with 1, 2 and 3 workers, and with a share of the streams kept on the reading thread; damaged and unreadable captures end the same way
  * (partial verdict, DgError) and leave no worker behind. Also the batch format on its own.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,8 @@ import { BatchWriter, readBatch } from '../../../src/verify/inband-batch.ts';
 import type { FileVerdict } from '../../../src/verify/verdict.ts';
 import { buildCapture, type StreamScript } from './capture-fixture.ts';
 
-const verify = (bytes: Uint8Array, workers: number): Promise<FileVerdict> =>
-  verifyCaptureStream('fixture.pcap', Readable.from([Buffer.from(bytes)]), { maskTone: '#', workers });
+const verify = (bytes: Uint8Array, workers: number, mainEvery?: number): Promise<FileVerdict> =>
+  verifyCaptureStream('fixture.pcap', Readable.from([Buffer.from(bytes)]), { maskTone: '#', workers, mainEvery });
 
 /** Twelve calls: each keys two digits in-band (one masked '#'), one a 12 ms fragment, some send events, lose or swap packets. */
 function calls(): StreamScript[] {
@@ -49,6 +49,14 @@ describe('in-band workers', () => {
     expect(one.leaks).toBeGreaterThan(12);
     const json = JSON.stringify(one);
     for (const w of [1, 2, 3]) expect(JSON.stringify(await verify(bytes, w)), `${w} workers`).toBe(json);
+  });
+
+  it('give the same verdict when some streams stay on the reading thread (one worker: every sixth by default)', async () => {
+    const bytes = capture();
+    const json = JSON.stringify(await verify(bytes, 0));
+    for (const [w, every] of [[1, 2], [1, 1], [2, 3]]) {
+      expect(JSON.stringify(await verify(bytes, w, every)), `${w} workers, every ${every}th stream here`).toBe(json);
+    }
   });
 
   it('a truncated capture gives the same partial verdict through the workers', async () => {
