@@ -28,7 +28,12 @@ export class SequenceStats {
   private duplicates = 0;
   private reordered = 0;
   private jitter = 0;
-  private lastTransit: number | undefined;
+  /**
+   * NaN until the first arrival. A number from the start, not `undefined`: V8 then keeps the field
+   * as an unboxed double updated in place, where a field that once held `undefined` takes a new
+   * heap number at every store (one allocation per packet).
+   */
+  private lastTransit = Number.NaN;
 
   /**
    * Records a packet's sequence number; returns its extended sequence number, or -1 for a duplicate
@@ -63,7 +68,7 @@ export class SequenceStats {
    */
   recordTransit(arrival: number, rtpTimestamp: number): void {
     const transit = arrival - rtpTimestamp;
-    if (this.lastTransit !== undefined) {
+    if (!Number.isNaN(this.lastTransit)) {
       const d = Math.abs(transit - this.lastTransit);
       this.jitter += (d - this.jitter) / 16;
     }

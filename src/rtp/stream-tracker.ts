@@ -95,8 +95,12 @@ interface Stream {
   seq: SequenceStats;
   audio?: AudioReassembler;
   events: EventDeduplicator;
-  baseTs?: number;
-  maxTs?: number;
+  /**
+   * Extended RTP timestamps of the first packet and the highest so far; -1 before the first (they are
+   * never negative). Numbers from the start, for the reason given at `SequenceStats.lastTransit`.
+   */
+  baseTs: number;
+  maxTs: number;
   firstNs: bigint;
   lastNs: bigint;
   packets: number;
@@ -138,6 +142,7 @@ export class StreamTracker {
   private readonly opts: Required<Omit<StreamTrackerOptions, 'rtpPorts'>>;
   /** Reports of streams finished by the idle timeout. */
   private readonly finished: StreamReport[] = [];
+  private readonly out: TrackerOutput[] = [];
   private lastSweepNs: bigint | undefined;
   private readonly idleNs: bigint;
   sipMessages = 0;
@@ -153,9 +158,15 @@ export class StreamTracker {
     this.defaults = new Map<number, PayloadKind>([[0, 'ulaw'], [8, 'alaw'], [this.opts.eventPt, 'telephone-event']]);
   }
 
-  /** Feeds one UDP datagram captured at `ns`; returns audio and events that became final. */
+  /**
+   * Feeds one UDP datagram captured at `ns`; returns audio and events that became final, in an array
+   * that the next `push` reuses (consume it first).
+   */
   push(udp: UdpDatagram, ns: bigint): TrackerOutput[] {
-    const out: TrackerOutput[] = [];
+    // One array for every call (its contents are valid until the next push): a new one per packet was
+    // an allocation per packet.
+    const out = this.out;
+    out.length = 0;
     // Sweep for idle streams about once a second of capture time: cheap, and bounds memory.
     // (Compared, not subtracted: a BigInt difference per packet is an allocation per packet.)
     if (this.lastSweepNs === undefined || ns > this.nextSweepNs! || ns < this.lastSweepNs) {
@@ -306,7 +317,7 @@ export class StreamTracker {
   }
 
   private newStream(id: StreamId, key: string, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
-    return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), firstNs: ns, lastNs: ns,
+    return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), baseTs: -1, maxTs: -1, firstNs: ns, lastNs: ns,
       packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set(), lastPt: -1 };
   }
 
@@ -330,9 +341,9 @@ export class StreamTracker {
       s.pts.add(payloadType);
       s.lastPt = payloadType;
     }
-    const extTs = unwrapTimestamp(timestamp, s.maxTs);
-    if (s.baseTs === undefined) s.baseTs = extTs;
-    if (s.maxTs === undefined || extTs > s.maxTs) s.maxTs = extTs;
+    const extTs = unwrapTimestamp(timestamp, s.maxTs < 0 ? undefined : s.maxTs);
+    if (s.baseTs < 0) s.baseTs = extTs;
+    if (extTs > s.maxTs) s.maxTs = extTs;
     const kind = this.kindOf(s, payloadType);
     if (kind === 'ulaw' || kind === 'alaw') {
       s.audioPackets++;
@@ -365,7 +376,7 @@ export class StreamTracker {
   private eventOut(s: Stream, e: DedupedEvent): TrackerOutput {
     s.eventCount++;
     // Timeline position from RTP timestamps (what a recorder would play), not capture arrival time.
-    const startMs = ((e.timestamp - (s.baseTs ?? e.timestamp)) / CLOCK_RATE) * 1000;
+    const startMs = ((e.timestamp - (s.baseTs < 0 ? e.timestamp : s.baseTs)) / CLOCK_RATE) * 1000;
     return { kind: 'event', stream: s.id, ...e, rtpTimestamp: e.timestamp % 2 ** 32, startMs, endMs: startMs + (e.duration / CLOCK_RATE) * 1000 };
   }
 
