@@ -42,7 +42,15 @@ export class AudioReassembler {
    */
   private readonly ts: Float64Array;
   private readonly codecs: G711Codec[];
-  private readonly codes: (Uint8Array | undefined)[];
+  /**
+   * Where each held payload's copy is: its store (a shared slab, or a copy of its own when large),
+   * offset and length. No view per held packet: a view lives as long as the window (a second of
+   * audio), so each one survived two young collections and was promoted; the view is made as the
+   * packet leaves instead, and dies young.
+   */
+  private readonly stores: (Uint8Array | undefined)[];
+  private readonly offs: Int32Array;
+  private readonly lens: Int32Array;
   private head = 0;
   private count = 0;
   private nextTs: number | undefined;
@@ -63,18 +71,38 @@ export class AudioReassembler {
     const cap = Math.max(1, this.window + 1);
     this.ts = new Float64Array(cap);
     this.codecs = new Array<G711Codec>(cap).fill('alaw');
-    this.codes = new Array<Uint8Array | undefined>(cap).fill(undefined);
+    this.stores = new Array<Uint8Array | undefined>(cap).fill(undefined);
+    this.offs = new Int32Array(cap);
+    this.lens = new Int32Array(cap);
   }
 
   /** Adds a packet's payload at its extended RTP timestamp; returns whatever left the window. */
   push(extTs: number, codec: G711Codec, codes: Uint8Array, out: AudioChunk[]): void {
-    if (this.nextTs !== undefined && extTs + codes.length <= this.nextTs) {
+    this.pushBytes(extTs, codec, codes, 0, codes.length, out);
+  }
+
+  /** `push` of `bytes[start, end)`, for a caller holding the payload inside a larger datagram. */
+  pushBytes(extTs: number, codec: G711Codec, bytes: Uint8Array, start: number, end: number, out: AudioChunk[]): void {
+    const n = end - start;
+    if (this.nextTs !== undefined && extTs + n <= this.nextTs) {
       this.late++;
       return;
     }
-    // Copy (not .slice(): on a Buffer view that is another view): the reader hands out views of its
-    // read chunk, and a held view would pin the whole chunk.
-    const held = this.copy(codes);
+    // Copied: the reader hands out views of its read chunk, and holding one would pin the chunk.
+    let store: Uint8Array;
+    let off = 0;
+    if (n > SLAB_BYTES / 4) store = new Uint8Array(bytes.subarray(start, end));
+    else {
+      if (this.slabUsed + n > this.slab.length) {
+        this.slab = new Uint8Array(SLAB_BYTES);
+        this.slabUsed = 0;
+      }
+      store = this.slab;
+      off = this.slabUsed;
+      // A plain loop: TypedArray#set wants a view of the source (an allocation) and costs more for 160 bytes.
+      for (let i = 0; i < n; i++) store[off + i] = bytes[start + i];
+      this.slabUsed += n;
+    }
     const cap = this.ts.length;
     // After every packet with a timestamp not above this one (stable, as insertion was before).
     let i = this.count;
@@ -84,12 +112,16 @@ export class AudioReassembler {
       const from = (this.head + j - 1) % cap;
       this.ts[to] = this.ts[from];
       this.codecs[to] = this.codecs[from];
-      this.codes[to] = this.codes[from];
+      this.stores[to] = this.stores[from];
+      this.offs[to] = this.offs[from];
+      this.lens[to] = this.lens[from];
     }
     const at = (this.head + i) % cap;
     this.ts[at] = extTs;
     this.codecs[at] = codec;
-    this.codes[at] = held;
+    this.stores[at] = store;
+    this.offs[at] = off;
+    this.lens[at] = n;
     this.count++;
     while (this.count > this.window) this.shift(out);
   }
@@ -97,24 +129,11 @@ export class AudioReassembler {
   /** Emits the oldest held packet. */
   private shift(out: AudioChunk[]): void {
     const h = this.head;
-    const codes = this.codes[h]!;
-    this.codes[h] = undefined;
+    const codes = this.stores[h]!.subarray(this.offs[h], this.offs[h] + this.lens[h]);
+    this.stores[h] = undefined;
     this.head = (h + 1) % this.ts.length;
     this.count--;
     this.emit(this.ts[h], this.codecs[h], codes, out);
-  }
-
-  private copy(codes: Uint8Array): Uint8Array {
-    const n = codes.length;
-    if (n > SLAB_BYTES / 4) return new Uint8Array(codes);
-    if (this.slabUsed + n > this.slab.length) {
-      this.slab = new Uint8Array(SLAB_BYTES);
-      this.slabUsed = 0;
-    }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + n);
-    out.set(codes);
-    this.slabUsed += n;
-    return out;
   }
 
   /** Emits everything still held (end of capture). */

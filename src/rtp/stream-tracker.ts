@@ -17,6 +17,7 @@ import { AudioReassembler, type AudioChunk } from './audio-reassembler.ts';
 import { EventDeduplicator, type DedupedEvent } from './event-deduplicator.ts';
 import { looksLikeRtp, parseRtp, type RtpPacket } from './packet.ts';
 import { looksLikeSip, parseSdp, sipSdpBody, type PayloadKind } from './sdp.ts';
+import { emptyArray } from '../empty-array.ts';
 import { SequenceStats, unwrapTimestamp, type SequenceStatsSnapshot } from './sequence-stats.ts';
 import { parseTelephoneEvent } from './telephone-event.ts';
 
@@ -166,7 +167,7 @@ export class StreamTracker {
     // One array for every call (its contents are valid until the next push): a new one per packet was
     // an allocation per packet.
     const out = this.out;
-    out.length = 0;
+    emptyArray(out);
     // Sweep for idle streams about once a second of capture time: cheap, and bounds memory.
     // (Compared, not subtracted: a BigInt difference per packet is an allocation per packet.)
     if (this.lastSweepNs === undefined || ns > this.nextSweepNs! || ns < this.lastSweepNs) {
@@ -214,7 +215,7 @@ export class StreamTracker {
     // The usual packet (no CSRC, extension or padding) is read in place; anything else is parsed strictly.
     if ((payload[0] & 0x3f) === 0) {
       this.handleFields(s, payload[1] & 0x7f, (payload[2] << 8) | payload[3],
-        ((payload[4] << 24) | (payload[5] << 16) | (payload[6] << 8) | payload[7]) >>> 0, payload.subarray(12), ns, out);
+        ((payload[4] << 24) | (payload[5] << 16) | (payload[6] << 8) | payload[7]) >>> 0, payload, 12, ns, out);
       return out;
     }
     let pkt: RtpPacket;
@@ -330,10 +331,11 @@ export class StreamTracker {
   }
 
   private handle(s: Stream, pkt: RtpPacket, ns: bigint, out: TrackerOutput[]): void {
-    this.handleFields(s, pkt.payloadType, pkt.sequence, pkt.timestamp, pkt.payload, ns, out);
+    this.handleFields(s, pkt.payloadType, pkt.sequence, pkt.timestamp, pkt.payload, 0, ns, out);
   }
 
-  private handleFields(s: Stream, payloadType: number, sequence: number, timestamp: number, payload: Uint8Array, ns: bigint, out: TrackerOutput[]): void {
+  /** A packet's fields; its payload is `bytes` from `start` to the end (no view made for audio). */
+  private handleFields(s: Stream, payloadType: number, sequence: number, timestamp: number, bytes: Uint8Array, start: number, ns: bigint, out: TrackerOutput[]): void {
     if (s.seq.record(sequence) < 0) return; // duplicate sequence number: already processed
     s.packets++;
     s.lastNs = ns;
@@ -352,14 +354,14 @@ export class StreamTracker {
       s.seq.recordTransit((Number(ns - s.firstNs) / 1e9) * CLOCK_RATE, extTs);
       s.audio ??= new AudioReassembler(s.baseTs, { reorderWindow: this.opts.reorderWindow });
       const chunks = this.chunks;
-      s.audio.push(extTs, kind, payload, chunks);
+      s.audio.pushBytes(extTs, kind, bytes, start, bytes.length, chunks);
       for (let i = 0; i < chunks.length; i++) out.push(audioOut(s.id, chunks[i]));
-      chunks.length = 0;
+      emptyArray(chunks);
     } else if (kind === 'telephone-event') {
       s.eventPackets++;
       let ev;
       try {
-        ev = parseTelephoneEvent(payload);
+        ev = parseTelephoneEvent(start === 0 ? bytes : bytes.subarray(start));
       } catch {
         s.malformedEvents++;
         return;
@@ -367,7 +369,7 @@ export class StreamTracker {
       const evs = this.evs;
       s.events.push(extTs, ev, ns, evs);
       for (let i = 0; i < evs.length; i++) out.push(this.eventOut(s, evs[i]));
-      evs.length = 0;
+      emptyArray(evs);
     } else {
       s.otherPackets++;
     }

@@ -15,6 +15,7 @@ import type { MaskTone } from '../dsp/dtmf-keys.ts';
 import { readCapture, type CaptureReader, type CapturedPacket } from '../capture/read-capture.ts';
 import { UdpDecoder } from '../capture/udp-decoder.ts';
 import { StreamTracker, streamLabel, type StreamId, type StreamReport } from '../rtp/stream-tracker.ts';
+import { emptyArray } from '../empty-array.ts';
 import { InbandPool } from './inband-pool.ts';
 import { InbandStream, type InbandFinding } from './inband-stream.ts';
 import { SnippetRecorder, type AudioSnippet } from './snippet-recorder.ts';
@@ -158,7 +159,7 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
       digits.push(d);
       st.recorder?.request(d, f.startSample, f.endSample);
     }
-    found.length = 0;
+    emptyArray(found);
   };
 
   const consume = (o: ReturnType<StreamTracker['push']>[number]): void => {
