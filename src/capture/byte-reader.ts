@@ -36,6 +36,23 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Consumes n bytes if they are already buffered and returns where they start in `current`, else
+   * -1 (call `fill` and retry): for a reader of a few fixed fields, which needs no view of them.
+   */
+  tryConsume(n: number): number {
+    if (this.chunk.length - this.pos < n) return -1;
+    const at = this.pos;
+    this.pos += n;
+    this.offset += n;
+    return at;
+  }
+
+  /** The buffered chunk `tryConsume` offsets point into (valid until the next `fill`). */
+  get current(): Uint8Array {
+    return this.chunk;
+  }
+
   /** Makes at least n bytes buffered; returns false if the stream ended first. */
   async fill(n: number): Promise<boolean> {
     while (this.chunk.length - this.pos < n) {

@@ -63,8 +63,9 @@ export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): 
 
   let batch: CapturedPacket[] = [];
   for (;;) {
-    let h = r.tryRead(recHeader);
-    if (!h) {
+    // The record header is read in place (no view of it per packet).
+    let h = r.tryConsume(recHeader);
+    if (h < 0) {
       if (batch.length > 0) {
         yield batch;
         batch = [];
@@ -76,12 +77,13 @@ export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): 
         }
         return;
       }
-      h = r.tryRead(recHeader)!;
+      h = r.tryConsume(recHeader);
     }
-    const sec = u32(h, 0);
-    const frac = u32(h, 4);
-    const inclLen = u32(h, 8);
-    const origLen = u32(h, 12);
+    const b = r.current;
+    const sec = u32(b, h);
+    const frac = u32(b, h + 4);
+    const inclLen = u32(b, h + 8);
+    const origLen = u32(b, h + 12);
     if (inclLen > MAX_RECORD_BYTES) {
       if (batch.length > 0) yield batch;
       summary.partial = { code: CAPTURE_CODES.badLength, offset: r.offset - recHeader,
