@@ -19,6 +19,9 @@ export interface EventWindow {
   reported: boolean;
 }
 
+/** What takeExpired and prune return when there is nothing: most calls, and no array a packet. */
+const NONE: readonly EventWindow[] = Object.freeze([]);
+
 export class EventWindows {
   private readonly windows: EventWindow[] = [];
 
@@ -59,31 +62,31 @@ export class EventWindows {
    * Unfinished windows that audio has passed (their hangover ran out with no end packet): marked as
    * reported and returned, so the caller announces each once, with the extent it masked.
    */
-  takeExpired(position: number): EventWindow[] {
-    const out: EventWindow[] = [];
+  takeExpired(position: number): readonly EventWindow[] {
+    let out: EventWindow[] | undefined;
     for (const w of this.windows) {
       if (!w.reported && !w.ended && this.endOf(w) <= position) {
         w.reported = true;
-        out.push(w);
+        (out ??= []).push(w);
       }
     }
-    return out;
+    return out ?? NONE;
   }
 
   /**
    * Forgets windows that end before `before` (no audio left to mask there) and returns those of
    * them not yet announced, so the caller can report every masked window exactly once.
    */
-  prune(before: number): EventWindow[] {
-    const gone: EventWindow[] = [];
+  prune(before: number): readonly EventWindow[] {
+    let gone: EventWindow[] | undefined;
     for (let i = this.windows.length - 1; i >= 0; i--) {
       const w = this.windows[i];
       if (this.endOf(w) < before) {
         this.windows.splice(i, 1);
-        if (!w.reported) gone.push(w);
+        if (!w.reported) (gone ??= []).push(w);
       }
     }
-    return gone.reverse();
+    return gone ? gone.reverse() : NONE;
   }
 
   get size(): number {

@@ -9,7 +9,11 @@
 export class ReleaseQueue<S> {
   private readonly at: number[] = [];
   private readonly items: S[] = [];
-  private readonly armed = new Map<S, number>();
+  /**
+   * Each stream's armed deadline (Infinity: not armed), in a record of its own made once: a
+   * deadline (a fraction of a ms) stored as a Map value would be a heap number per arm, per packet.
+   */
+  private readonly armed = new Map<S, { at: number }>();
 
   get size(): number {
     return this.at.length;
@@ -22,9 +26,10 @@ export class ReleaseQueue<S> {
 
   /** Arms `s` for `at`, unless it is already armed for that time or earlier. */
   arm(s: S, at: number): void {
-    const cur = this.armed.get(s);
-    if (cur !== undefined && cur <= at) return;
-    this.armed.set(s, at);
+    let cur = this.armed.get(s);
+    if (cur === undefined) this.armed.set(s, (cur = { at: Infinity }));
+    if (cur.at <= at) return;
+    cur.at = at;
     let i = this.at.length;
     this.at.push(at);
     this.items.push(s);
@@ -49,8 +54,9 @@ export class ReleaseQueue<S> {
       const at = this.at[0];
       const s = this.items[0];
       this.removeTop();
-      if (this.armed.get(s) === at) {
-        this.armed.delete(s);
+      const cur = this.armed.get(s);
+      if (cur !== undefined && cur.at === at) {
+        cur.at = Infinity;
         return s;
       }
     }

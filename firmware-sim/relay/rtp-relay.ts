@@ -6,7 +6,7 @@
  * connected to `forward`; the mirror gets its own connected socket too. A connected socket sends
  * without an address lookup (and a tick) per datagram.
  *
- *   datagram → parseRtp → per-SSRC RtpStream (reorder → G711Masker → event rewrite) → forward + mirror
+ *   datagram → RtpHeaderView → per-SSRC RtpStream (reorder → G711Masker → event rewrite) → forward + mirror
  *
  * What the masker cannot read fails closed in secure mode: RTP in another codec is dropped (it
  * could carry a digit in-band), RTCP and comfort noise pass; outside secure mode all passes.
@@ -20,13 +20,14 @@ import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { type MaskTone, isMaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { G711Masker } from '../../src/dsp/masker.ts';
+import { emptyArray } from '../../src/empty-array.ts';
 import { DgError } from '../../src/errors.ts';
-import { parseRtp, RtpParseError, type RtpPacket } from '../../src/rtp/packet.ts';
 import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddress } from './address.ts';
 import type { MaskerFactory } from './masker-port.ts';
 import { ARENA_MAX_DATAGRAM, PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
 import { ReleaseQueue } from './release-queue.ts';
+import { RtpHeaderView } from './rtp-header-view.ts';
 import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
 import { loadUdpBatch, RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, SendQueue, type UdpBatch } from './udp-native.ts';
 
@@ -152,6 +153,8 @@ export class RtpRelay extends EventEmitter {
   /** The native path's state while it runs (undefined on the dgram path). */
   private native: NativeIo | undefined;
   private readonly due: RtpStream[] = [];
+  /** The header of the datagram being received, read in place (rtp-header-view.ts): no object per packet. */
+  private readonly header = new RtpHeaderView();
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -257,7 +260,8 @@ export class RtpRelay extends EventEmitter {
   private onBatch(n: number): void {
     const io = this.native!;
     const base = this.clock.now();
-    const { bytes, lengths, ages } = io.recv;
+    const { recv } = io;
+    const { lengths, ages } = recv;
     for (let k = 0; k < n; k++) {
       const len = lengths[k];
       if (len < 0) {
@@ -268,7 +272,7 @@ export class RtpRelay extends EventEmitter {
       }
       // The slot is overwritten by the next batch: audio is copied by its stream (held-audio.ts),
       // anything else held (events, comfort noise) is copied by receive().
-      this.receive(bytes.subarray(k * RECV_SLOT_BYTES, k * RECV_SLOT_BYTES + len), base - ages[k], true);
+      this.receive(recv.view(k, len), base - ages[k], true);
     }
     this.releaseDue();
   }
@@ -293,7 +297,8 @@ export class RtpRelay extends EventEmitter {
       due[i].pump(now);
       this.arm(due[i], now);
     }
-    due.length = 0;
+    // Popped, not `length = 0`, which drops the array's store: an allocation per batch (src/empty-array.ts).
+    emptyArray(due);
     this.flush();
     const next = io.releases.peek();
     if (next !== undefined && next !== io.timerAt) {
@@ -400,15 +405,11 @@ export class RtpRelay extends EventEmitter {
       this.send(msg, now);
       return;
     }
-    let p: RtpPacket;
-    try {
-      p = parseRtp(msg);
-    } catch (e) {
-      if (e instanceof RtpParseError) {
-        c.malformed++;
-        return;
-      }
-      throw e;
+    // The same accept/reject rules as parseRtp (RFC 3550 §5.1, §5.3.1), without its objects.
+    const p = this.header;
+    if (!p.read(msg, 0, msg.length)) {
+      c.malformed++;
+      return;
     }
     const pt = p.payloadType;
     if (pt === PT_PCMU || pt === PT_PCMA) {
@@ -416,10 +417,11 @@ export class RtpRelay extends EventEmitter {
       const s = this.stream(p.ssrc);
       s.onAudio(p, msg, now);
       this.arm(s, now);
-    } else if (this.eventPts ? this.eventPts.has(pt) : isLikelyTelephoneEvent(pt, p.payload.length)) {
+    } else if (this.eventPts ? this.eventPts.has(pt) : isLikelyTelephoneEvent(pt, p.payloadLength)) {
       c.eventsIn++;
       const s = this.stream(p.ssrc);
-      if (transient) ({ p, msg } = this.heldCopy(msg));
+      // The copy has the same layout: the header's offsets hold for it.
+      if (transient) msg = this.heldCopy(msg);
       s.onEvent(p, msg, now);
       this.arm(s, now);
     } else if (this.secureOn && pt !== PT_CN) {
@@ -430,17 +432,16 @@ export class RtpRelay extends EventEmitter {
       // Comfort noise (RFC 3389), or anything outside secure mode: nothing to mask, on unchanged, in order.
       c.passedThrough++;
       const s = this.stream(p.ssrc);
-      if (transient) ({ p, msg } = this.heldCopy(msg));
+      if (transient) msg = this.heldCopy(msg);
       s.onOther(p, msg, now);
       this.arm(s, now);
     }
   }
 
   /** A copy of a datagram held as it is (events, comfort noise: a few per stream), packed with others (packet-arena.ts). */
-  private heldCopy(msg: Uint8Array): { p: RtpPacket; msg: Uint8Array } {
+  private heldCopy(msg: Uint8Array): Uint8Array {
     // Uint8Array, not a Buffer: a Buffer's slice() would be a view of the reused bytes.
-    const copy = msg.length <= ARENA_MAX_DATAGRAM ? this.arena.copy(msg) : new Uint8Array(msg);
-    return { p: parseRtp(copy), msg: copy };
+    return msg.length <= ARENA_MAX_DATAGRAM ? this.arena.copy(msg) : new Uint8Array(msg);
   }
 
   private stream(ssrc: number): RtpStream {

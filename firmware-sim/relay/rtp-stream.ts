@@ -35,10 +35,10 @@
  */
 import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
-import type { RtpPacket } from '../../src/rtp/packet.ts';
 import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
 import { EventWindows } from './event-windows.ts';
 import { HeldAudio } from './held-audio.ts';
+import type { RtpHeaderFields } from './rtp-header-view.ts';
 import { isDtmfEvent, rewriteEventDatagram } from './event-rewrite.ts';
 import { maskToneCodes } from '../../src/dsp/mask-tone.ts';
 import { type CodewordMasker, lookaheadSamples, type MaskerFactory } from './masker-port.ts';
@@ -123,6 +123,9 @@ export class RtpStream {
   private ring = new Uint8Array(0);
   private ringMask = 0;
   private silenceChunk = new Uint8Array(0);
+  /** The masker's output for one feed before it goes into the ring, FILL_CHUNK long, and the last view of it used. */
+  private outScratch = new Uint8Array(FILL_CHUNK);
+  private out = this.outScratch.subarray(0, 0);
   private tone: Uint8Array = new Uint8Array(0);
   private lastPacketLength = 0;
   private lastFedSeq: number | undefined;
@@ -189,12 +192,16 @@ export class RtpStream {
     return ext - this.origin;
   }
 
-  onAudio(p: RtpPacket, datagram: Uint8Array, now: number): void {
+  /**
+   * `p`: the header of `datagram` (the relay's reused reader, rtp-header-view.ts): read during
+   * the call only. The same holds for onEvent and onOther.
+   */
+  onAudio(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
     this.now = now;
     const codec: G711Codec = p.payloadType === PT_PCMU ? 'ulaw' : 'alaw';
     const idx = this.indexOf(p.timestamp);
-    const len = p.payload.length;
+    const len = p.payloadLength;
     if (len === 0) {
       this.counters.malformed++;
       return;
@@ -229,17 +236,20 @@ export class RtpStream {
     // Inserted by hand: splice() would allocate the (empty) array of what it removed.
     pending.push(0);
     for (let i = pending.length - 1; i > at; i--) pending[i] = pending[i - 1];
-    pending[at] = this.hold(idx, len, p, datagram, now);
+    pending[at] = this.hold(idx, len, p.payloadOffset, p.sequence, p.marker, datagram, now);
     this.pump(now);
   }
 
-  onEvent(p: RtpPacket, datagram: Uint8Array, now: number): void {
+  onEvent(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
     this.now = now;
     const idx = this.indexOf(p.timestamp);
+    // Copied out first: reports below run listeners, and the header reader is the relay's, reused.
+    const payloadOffset = p.payloadOffset;
+    const payloadLength = p.payloadLength;
     const secure = this.secureAt(idx);
-    for (let o = 0; o + TELEPHONE_EVENT_LENGTH <= p.payload.length; o += TELEPHONE_EVENT_LENGTH) {
-      const ev = parseTelephoneEvent(p.payload.subarray(o, o + TELEPHONE_EVENT_LENGTH));
+    for (let o = 0; o + TELEPHONE_EVENT_LENGTH <= payloadLength; o += TELEPHONE_EVENT_LENGTH) {
+      const ev = parseTelephoneEvent(datagram.subarray(payloadOffset + o, payloadOffset + o + TELEPHONE_EVENT_LENGTH));
       if (!isDtmfEvent(ev.event)) continue;
       const ended = this.windows.update(idx, ev.duration, ev.end);
       if (ended && !ended.reported) {
@@ -250,8 +260,8 @@ export class RtpStream {
     this.events.push({
       idx,
       datagram,
-      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
-      payloadLength: p.payload.length,
+      payloadOffset,
+      payloadLength,
       telephoneEvent: true,
       arrivedAt: now,
       releaseAt: now + this.eventHoldMs(),
@@ -263,7 +273,7 @@ export class RtpStream {
    * RTP of this stream the masker cannot act on (comfort noise, RFC 3389, after a talkspurt):
    * unchanged, held as long as audio is, and never ahead of the audio before it.
    */
-  onOther(p: RtpPacket, datagram: Uint8Array, now: number): void {
+  onOther(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
     this.lastActivity = now;
     this.now = now;
     const idx = this.indexOf(p.timestamp);
@@ -275,8 +285,8 @@ export class RtpStream {
     this.events.push({
       idx,
       datagram,
-      payloadOffset: p.payload.byteOffset - datagram.byteOffset,
-      payloadLength: p.payload.length,
+      payloadOffset: p.payloadOffset,
+      payloadLength: p.payloadLength,
       telephoneEvent: false,
       arrivedAt: now,
       releaseAt: now + this.eventHoldMs(),
@@ -291,13 +301,23 @@ export class RtpStream {
   /** Sends everything due by `now`. `now = Infinity` drains the stream (relay stop). */
   pump(now: number): void {
     this.now = Math.max(this.now, now);
+    // Per packet, so indexed loops: `for...of` here made an iterator result object per element
+    // (measured with scripts/relay-alloc.ts: some 100 bytes a packet).
     if (this.masker) {
       for (;;) {
         this.feedContiguous();
         const h = this.held;
+        const awaiting = this.awaiting;
+        const pending = this.pending;
         let target = -Infinity;
-        for (const a of this.awaiting) if (h.deadline[a] <= now) target = Math.max(target, h.idx[a] + h.len[a] + this.D);
-        for (const p of this.pending) if (h.deadline[p] <= now) target = Math.max(target, h.idx[p] + h.len[p] + this.D);
+        for (let i = 0; i < awaiting.length; i++) {
+          const a = awaiting[i];
+          if (h.deadline[a] <= now) target = Math.max(target, h.idx[a] + h.len[a] + this.D);
+        }
+        for (let i = 0; i < pending.length; i++) {
+          const p = pending[i];
+          if (h.deadline[p] <= now) target = Math.max(target, h.idx[p] + h.len[p] + this.D);
+        }
         const head = this.pending.length > 0 ? this.pending[0] : -1;
         if (head >= 0 && h.idx[head] > this.fed && (h.marker[head] === 1 || now >= h.arrivedAt[head] + this.settings.jitterMs)) {
           target = Math.max(target, h.idx[head]);
@@ -311,11 +331,15 @@ export class RtpStream {
     // Only audio moves a stream's position forward steadily; in an events-only stream an
     // unfinished event is reported when it ends or is forgotten.
     if (this.masker) {
-      for (const w of this.windows.takeExpired(position)) {
+      const expired = this.windows.takeExpired(position);
+      for (let i = 0; i < expired.length; i++) {
+        const w = expired[i];
         if (this.secureAt(w.start)) this.report(w.start, this.windows.endOf(w), 'rfc4733');
       }
     }
-    for (const w of this.windows.prune(position - WINDOW_MEMORY_SAMPLES)) {
+    const gone = this.windows.prune(position - WINDOW_MEMORY_SAMPLES);
+    for (let i = 0; i < gone.length; i++) {
+      const w = gone[i];
       w.reported = true;
       if (this.secureAt(w.start)) this.report(w.start, this.windows.endOf(w), 'rfc4733');
     }
@@ -325,8 +349,8 @@ export class RtpStream {
   nextWakeup(): number | undefined {
     const h = this.held;
     let t = Infinity;
-    for (const a of this.awaiting) t = Math.min(t, h.deadline[a]);
-    for (const p of this.pending) t = Math.min(t, h.deadline[p]);
+    for (let i = 0; i < this.awaiting.length; i++) t = Math.min(t, h.deadline[this.awaiting[i]]);
+    for (let i = 0; i < this.pending.length; i++) t = Math.min(t, h.deadline[this.pending[i]]);
     if (this.pending.length > 0) {
       const head = this.pending[0];
       if (h.idx[head] > this.fed) t = Math.min(t, h.arrivedAt[head] + this.settings.jitterMs);
@@ -340,7 +364,9 @@ export class RtpStream {
   }
 
   /** Sends what is held (lookahead filled with silence), then restarts the audio path at `idx` with this packet. */
-  private resync(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): void {
+  private resync(idx: number, len: number, p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
+    // Read before the masker runs: its reports run listeners, and the header reader is reused.
+    const { payloadOffset, sequence, marker } = p;
     this.counters.resyncs++;
     this.farBehind = 0;
     const h = this.held;
@@ -361,7 +387,7 @@ export class RtpStream {
     this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
-    this.pending.push(this.hold(idx, len, p, datagram, now));
+    this.pending.push(this.hold(idx, len, payloadOffset, sequence, marker, datagram, now));
     this.pump(now);
   }
 
@@ -369,9 +395,8 @@ export class RtpStream {
    * An audio packet held until the masker has seen the lookahead past its end (plus the jitter
    * allowance): a copy of its bytes in a slot of `held`, so the caller may reuse `datagram`.
    */
-  private hold(idx: number, len: number, p: RtpPacket, datagram: Uint8Array, now: number): number {
-    const payloadOffset = p.payload.byteOffset - datagram.byteOffset;
-    return this.held.hold(datagram, payloadOffset, idx, len, p.sequence, p.marker, now, now + this.holdMs(len) + this.settings.jitterMs);
+  private hold(idx: number, len: number, payloadOffset: number, seq: number, marker: boolean, datagram: Uint8Array, now: number): number {
+    return this.held.hold(datagram, payloadOffset, idx, len, seq, marker, now, now + this.holdMs(len) + this.settings.jitterMs);
   }
 
   /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
@@ -453,17 +478,22 @@ export class RtpStream {
       return;
     }
     const start = (this.fed - this.D) & this.ringMask;
-    if (start + codes.length <= this.ring.length) {
-      // The usual case: the masker writes straight into the ring, no copy, no allocation.
-      this.masker!.process(codes, this.ring.subarray(start, start + codes.length));
-    } else {
-      const out = this.masker!.process(codes);
+    // Into a scratch buffer, then copied into the ring: the ring's place moves with every feed and
+    // a view of it per feed would be a heap object per packet; the scratch's view is made once per
+    // length (a stream's packets are all alike).
+    let out = this.out;
+    if (out.length !== codes.length) out = this.out = this.outScratch.subarray(0, codes.length);
+    this.masker!.process(codes, out);
+    if (start + out.length <= this.ring.length) this.ring.set(out, start);
+    else {
       const first = this.ring.length - start;
       this.ring.set(out.subarray(0, first), start);
       this.ring.set(out.subarray(first), 0);
     }
     this.fed += codes.length;
-    for (const w of this.masker!.drainWindows()) {
+    const windows = this.masker!.drainWindows();
+    for (let i = 0; i < windows.length; i++) {
+      const w = windows[i];
       if (this.secureAt(this.maskerOrigin + w.startSample - this.D)) this.report(this.maskerOrigin + w.startSample - this.D, this.maskerOrigin + w.endSample - this.D, 'inband');
     }
     const h = this.held;

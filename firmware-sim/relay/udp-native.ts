@@ -64,6 +64,15 @@ export class RecvBuffer {
   readonly bytes = new Uint8Array(this.buffer);
   readonly lengths = new Int32Array(this.buffer, RECV_SLOTS * RECV_SLOT_BYTES, RECV_SLOTS);
   readonly ages = new Float64Array(this.buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 4), RECV_SLOTS);
+  /** Per slot, the last view handed out: a stream's datagrams are all one length, so views are made once, not per packet. */
+  private readonly views: Uint8Array[] = [];
+
+  /** The datagram of slot `k`, `length` octets: valid until the next batch overwrites the slot. */
+  view(k: number, length: number): Uint8Array {
+    const v = this.views[k];
+    if (v !== undefined && v.length === length) return v;
+    return (this.views[k] = this.bytes.subarray(k * RECV_SLOT_BYTES, k * RECV_SLOT_BYTES + length));
+  }
 }
 
 /** Datagrams queued for one sendmmsg: bytes packed in `buffer`, (offset, length) pairs in `table`. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SECURE_OFF_MARGIN_MS } from '../../../firmware-sim/relay/rtp-stream.ts';
 import { parseRtp } from '../../../src/rtp/packet.ts';
 import { parseTelephoneEvent } from '../../../src/rtp/telephone-event.ts';
-import { audioPacket, eventPacket, fakeMasker, ramp, streamHarness } from './stream-harness.ts';
+import { audioPacket, eventPacket, fakeMasker, ramp, rtpHeader, streamHarness } from './stream-harness.ts';
 
 const PKT = 160; // 20 ms of G.711 at 8 kHz
 /** The stand-in masker "masks" every codeword, so a masked payload is told apart by sight. */
@@ -42,7 +42,7 @@ describe('secure mode off: what the caller sent before it stays masked', () => {
     h.setSecure(false);
     for (let i = 5; i < 30; i++) {
       const dg = Buffer.from(pkt(i));
-      h.stream.onAudio(parseRtp(dg), dg, 600);
+      h.stream.onAudio(rtpHeader(dg), dg, 600);
     }
     for (let i = 30; i < 80; i++) h.deliver(20 * i, pkt(i));
     h.end();

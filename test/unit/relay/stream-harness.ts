@@ -4,14 +4,22 @@
  */
 import type { G711Codec } from '../../../src/dsp/g711.ts';
 import { g711Silence } from '../../../src/dsp/g711.ts';
-import { parseRtp, serializeRtp } from '../../../src/rtp/packet.ts';
+import { serializeRtp } from '../../../src/rtp/packet.ts';
 import { serializeTelephoneEvent, type TelephoneEvent } from '../../../src/rtp/telephone-event.ts';
 import type { CodewordMasker, CodewordMaskWindow, MaskerFactory } from '../../../firmware-sim/relay/masker-port.ts';
 import { lookaheadSamples } from '../../../firmware-sim/relay/masker-port.ts';
 import { newRelayCounters } from '../../../firmware-sim/relay/relay-counters.ts';
+import { RtpHeaderView } from '../../../firmware-sim/relay/rtp-header-view.ts';
 import { type MaskedSpan, RtpStream, type StreamSettings } from '../../../firmware-sim/relay/rtp-stream.ts';
 
 export const SSRC = 0x1234abcd;
+
+/** The header of a datagram as RtpRelay hands it to a stream (a header reader of its own here); throws when it is not RTP. */
+export function rtpHeader(datagram: Uint8Array): RtpHeaderView {
+  const h = new RtpHeaderView();
+  if (!h.read(datagram, 0, datagram.length)) throw new Error(`not RTP: ${h.reason}`);
+  return h;
+}
 
 export function audioPacket(seq: number, ts: number, payload: Uint8Array, o: { pt?: number; marker?: boolean; ssrc?: number } = {}): Buffer {
   return serializeRtp({
@@ -120,7 +128,7 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
       advance(t, true);
       const copy = Buffer.from(datagram);
       given.set(copy, datagram);
-      const p = parseRtp(copy);
+      const p = rtpHeader(copy);
       if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, copy, now);
       else s.onEvent(p, copy, now);
     },

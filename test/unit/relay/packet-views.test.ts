@@ -1,0 +1,88 @@
+/**
+ * The views the relay's packet path keeps instead of making one per packet (receive slots, held
+ * slots) and the release heap's per-stream record: each must show the current bytes and state,
+ * whatever changed since it was made (length, payload offset, the store's growth, re-arming).
+ */
+import { describe, expect, it } from 'vitest';
+import { HeldAudio } from '../../../firmware-sim/relay/held-audio.ts';
+import { ReleaseQueue } from '../../../firmware-sim/relay/release-queue.ts';
+import { RECV_SLOT_BYTES, RecvBuffer } from '../../../firmware-sim/relay/udp-native.ts';
+
+function datagram(tag: number, n: number): Uint8Array {
+  const d = new Uint8Array(n);
+  for (let i = 0; i < n; i++) d[i] = (tag * 31 + i * 7) & 0xff;
+  return d;
+}
+
+describe('RecvBuffer.view', () => {
+  it("is the slot's datagram at its length, made once per slot and length", () => {
+    const r = new RecvBuffer();
+    r.bytes.set(datagram(1, 172), 3 * RECV_SLOT_BYTES);
+    r.bytes.set(datagram(2, 172), 4 * RECV_SLOT_BYTES);
+    const a = r.view(3, 172);
+    expect(a).toEqual(datagram(1, 172));
+    expect(r.view(4, 172)).toEqual(datagram(2, 172));
+    expect(r.view(3, 172)).toBe(a);
+    // The next batch puts a shorter datagram in the slot.
+    r.bytes.set(datagram(5, 40), 3 * RECV_SLOT_BYTES);
+    expect(r.view(3, 40)).toEqual(datagram(5, 40));
+    expect(r.view(3, 172).length).toBe(172);
+  });
+});
+
+describe('HeldAudio views', () => {
+  it("follow a reused slot's new payload offset and size", () => {
+    const h = new HeldAudio();
+    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false, 0, 80);
+    expect(h.payload(s)).toEqual(datagram(1, 172).subarray(12));
+    expect(h.datagram(s)).toBe(h.datagram(s));
+    expect(h.payload(s)).toBe(h.payload(s));
+    h.release(s);
+    // Same payload length, other offset (a CSRC): the same slot comes back from the free stack.
+    const t = h.hold(datagram(2, 176), 16, 160, 160, 2, false, 20, 100);
+    expect(t).toBe(s);
+    expect(h.payload(t)).toEqual(datagram(2, 176).subarray(16));
+    expect(h.datagram(t)).toEqual(datagram(2, 176));
+    h.release(t);
+    const u = h.hold(datagram(3, 92), 12, 320, 80, 3, false, 40, 120);
+    expect(h.datagram(u)).toEqual(datagram(3, 92));
+    expect(h.payload(u)).toEqual(datagram(3, 92).subarray(12));
+  });
+
+  it("are of the current store after it grew: writes through the datagram's view show in the payload's", () => {
+    const h = new HeldAudio();
+    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false, 0, 80);
+    const before = h.datagram(s);
+    h.payload(s);
+    for (let i = 1; i < 40; i++) h.hold(datagram(i + 1, 172), 12, i * 160, 160, i, false, 0, 80);
+    const d = h.datagram(s);
+    expect(d).not.toBe(before);
+    expect(d).toEqual(datagram(1, 172));
+    d[12] ^= 0xff; // emitAudio masks in place through this view
+    expect(h.payload(s)[0]).toBe(d[12]);
+  });
+});
+
+describe('ReleaseQueue', () => {
+  it('pops a stream once at its earliest deadline, then takes a later one for it', () => {
+    const q = new ReleaseQueue<string>();
+    q.arm('a', 10);
+    q.arm('a', 30); // later than armed: kept at 10
+    q.arm('b', 20);
+    q.arm('a', 5); // earlier: re-armed, the entry at 10 left behind
+    expect(q.popDue(4)).toBeUndefined();
+    expect(q.popDue(25)).toBe('a');
+    expect(q.popDue(25)).toBe('b');
+    expect(q.popDue(25)).toBeUndefined(); // a's stale entry at 10 skipped
+    q.arm('a', 40);
+    q.arm('b', 35);
+    expect(q.peek()).toBe(35);
+    expect(q.popDue(50)).toBe('b');
+    expect(q.popDue(50)).toBe('a');
+    q.arm('a', 60);
+    q.forget('a');
+    expect(q.popDue(100)).toBeUndefined();
+    q.arm('a', 70);
+    expect(q.popDue(100)).toBe('a');
+  });
+});
