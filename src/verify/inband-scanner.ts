@@ -11,6 +11,7 @@ import { DtmfDetector, type DetectedDigit } from '../dsp/detector.ts';
 import type { DtmfKey } from '../dsp/dtmf-keys.ts';
 import type { Fragment } from './attacker-detector.ts';
 import { attackerReceiver, type FragmentReceiver } from './attacker-receiver.ts';
+import { emptyArray } from '../empty-array.ts';
 
 export interface InbandDigit {
   digit: DtmfKey;
@@ -35,12 +36,15 @@ const REPORT_LATENCY_MS = 60;
 /** Held fragments beyond this are released unjudged (memory bound; only a pathological input gets here). */
 const MAX_HELD = 256;
 
+const byStart = (a: InbandDigit, b: InbandDigit): number => a.startSample - b.startSample;
+
 export class InbandScanner {
   private readonly q24: DtmfDetector;
   private readonly attacker: FragmentReceiver | null;
   private readonly margin: number;
   private readonly latency: number;
   private held: Fragment[] = [];
+  private spare: Fragment[] = [];
   /** Q.24 digits reported recently, to absorb late fragments. */
   private recent: DetectedDigit[] = [];
   private processed = 0;
@@ -85,17 +89,28 @@ export class InbandScanner {
     }
     for (const f of fragments) this.held.push(f);
     const pending = end ? null : this.q24.pending();
-    const keep: Fragment[] = [];
+    // The two held lists swap roles each call (this runs per packet while fragments wait): no new array.
+    const keep = this.spare;
     for (const f of this.held) {
-      if (this.recent.some((d) => d.digit === f.digit && f.startSample < d.endSample + this.margin && f.endSample > d.startSample - this.margin)) continue;
+      if (this.absorbed(f)) continue;
       const claimable = pending !== null && pending.digit === f.digit && pending.startSample < f.endSample + this.margin;
       const waiting = !end && (claimable || f.endSample > this.processed - this.latency);
       if (waiting && keep.length < MAX_HELD) keep.push(f);
       else out.push({ digit: f.digit, startSample: f.startSample, endSample: f.endSample, detector: 'attacker' });
     }
+    this.spare = this.held;
+    emptyArray(this.spare);
     this.held = keep;
     this.prune();
-    out.sort((a, b) => a.startSample - b.startSample);
+    if (out.length > 1) out.sort(byStart);
+  }
+
+  /** A fragment that a reported Q.24 digit of the same key overlaps (within the margin) is that digit. */
+  private absorbed(f: Fragment): boolean {
+    for (const d of this.recent) {
+      if (d.digit === f.digit && f.startSample < d.endSample + this.margin && f.endSample > d.startSample - this.margin) return true;
+    }
+    return false;
   }
 
   /** A digit can absorb only fragments that end after its start minus the margin; older ones are judged. */

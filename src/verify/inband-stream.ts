@@ -28,6 +28,8 @@ export class InbandStream {
   /** Next expected sample index. */
   next = 0;
   private pcm = new Int16Array(160);
+  /** `pcm` cut to the last chunk's length: packets of a stream are nearly always one length, so one view serves. */
+  private view = this.pcm;
 
   constructor(attacker: boolean | undefined) {
     this.scanner = new InbandScanner({ sampleRate: RATE, attacker });
@@ -54,8 +56,12 @@ export class InbandStream {
 
   /** The chunk's samples, valid until the next call. */
   decode(codec: G711Codec, codes: Uint8Array): Int16Array {
-    if (this.pcm.length < codes.length) this.pcm = new Int16Array(codes.length);
-    return decodeG711(codec, codes, this.pcm.subarray(0, codes.length));
+    const n = codes.length;
+    if (this.view.length !== n) {
+      if (this.pcm.length < n) this.pcm = new Int16Array(n);
+      this.view = this.pcm.subarray(0, n);
+    }
+    return decodeG711(codec, codes, this.view);
   }
 
   scan(pcm: Int16Array, out: InbandFinding[]): void {
