@@ -13,7 +13,12 @@ import { TonePresence } from './tone-presence.ts';
 import { type KernelChannel, loadKernel } from './wasm/kernel.ts';
 import { DgError } from '../errors.ts';
 
+/**
+ * What `takeDigits` and `drainWindows` return when there is nothing: one shared empty array (never
+ * written: callers only read what they get), not a new one per packet of the relay.
+ */
 const NO_DIGITS: DetectedDigit[] = [];
+const NO_WINDOWS: MaskWindow[] = [];
 
 /** One channel's audio path; T is Int16Array (linear) or Uint8Array (G.711 codewords). */
 export interface ChannelEngine<T extends Int16Array | Uint8Array> {
@@ -103,6 +108,7 @@ class KernelEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T
   }
   drainWindows(): MaskWindow[] {
     const w = this.windows;
+    if (w.length === 0) return NO_WINDOWS;
     this.windows = [];
     return w;
   }
