@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RtpHeaderView, type RtpHeaderReject } from '../../../firmware-sim/relay/rtp-header-view.ts';
 import { parseRtp, RtpParseError, serializeRtp } from '../../../src/rtp/packet.ts';
+import { arbRtpPacket } from '../rtp/rtp-packet-arbitrary.ts';
 
 /** parseRtp's refusal, as the reader's reason: one per rule. */
 function reasonOf(e: RtpParseError): RtpHeaderReject {
@@ -72,33 +73,7 @@ function agrees(dg: Uint8Array, pre: number, post: number, junk: number): void {
 const placement = fc.tuple(fc.nat({ max: 9 }), fc.nat({ max: 9 }), fc.integer({ min: 0, max: 255 }));
 
 /** A valid packet of any shape parseRtp knows: CSRCs, an extension, padding. */
-const validPacket = fc
-  .record({
-    marker: fc.boolean(),
-    payloadType: fc.integer({ min: 0, max: 127 }),
-    sequence: fc.integer({ min: 0, max: 0xffff }),
-    timestamp: fc.nat({ max: 0xffffffff }),
-    ssrc: fc.nat({ max: 0xffffffff }),
-    csrc: fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 15 }),
-    padding: fc.boolean(),
-    ext: fc.option(fc.record({ profile: fc.integer({ min: 0, max: 0xffff }), words: fc.integer({ min: 0, max: 4 }) })),
-    payload: fc.uint8Array({ maxLength: 40 }),
-  })
-  .map((r) =>
-    serializeRtp({
-      version: 2,
-      padding: r.padding,
-      extension: r.ext !== null,
-      marker: r.marker,
-      payloadType: r.payloadType,
-      sequence: r.sequence,
-      timestamp: r.timestamp,
-      ssrc: r.ssrc,
-      csrc: r.csrc,
-      headerExtension: r.ext ? { profile: r.ext.profile, data: new Uint8Array(r.ext.words * 4).fill(7) } : undefined,
-      payload: r.payload,
-    }),
-  );
+const validPacket = arbRtpPacket(40).map((p) => serializeRtp(p));
 
 /** What breaks a header: its counts and lengths changed by a little, or any octet, or the datagram cut or lengthened. */
 const mutation = fc.oneof(

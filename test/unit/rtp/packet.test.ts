@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseRtp, serializeRtp, looksLikeRtp, RtpParseError, type RtpPacket } from '../../../src/rtp/packet.ts';
+import { parseRtp, serializeRtp, looksLikeRtp, RtpParseError } from '../../../src/rtp/packet.ts';
+import { arbRtpPacket } from './rtp-packet-arbitrary.ts';
 
 // Named fixture: PCMU (PT 0), marker set, seq 0x1234, ts 0x00000a00, SSRC 0xdeadbeef, 4 payload bytes.
 const PCMU_MARKER_PACKET = Uint8Array.from([
@@ -46,22 +47,7 @@ describe('parseRtp', () => {
   });
 });
 
-const arbPacket: fc.Arbitrary<RtpPacket> = fc.record({
-  marker: fc.boolean(),
-  payloadType: fc.integer({ min: 0, max: 127 }),
-  sequence: fc.integer({ min: 0, max: 0xffff }),
-  timestamp: fc.nat({ max: 0xffffffff }),
-  ssrc: fc.nat({ max: 0xffffffff }),
-  csrc: fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 15 }),
-  padding: fc.boolean(),
-  ext: fc.option(fc.record({ profile: fc.integer({ min: 0, max: 0xffff }), words: fc.integer({ min: 0, max: 4 }) })),
-  payload: fc.uint8Array({ maxLength: 200 }),
-}).map((r) => ({
-  version: 2, padding: r.padding, extension: r.ext !== null, marker: r.marker, payloadType: r.payloadType,
-  sequence: r.sequence, timestamp: r.timestamp, ssrc: r.ssrc, csrc: r.csrc,
-  headerExtension: r.ext ? { profile: r.ext.profile, data: new Uint8Array(r.ext.words * 4).fill(7) } : undefined,
-  payload: r.payload,
-}));
+const arbPacket = arbRtpPacket(200);
 
 describe('serializeRtp', () => {
   it('re-serialises the named fixtures byte for byte', () => {
