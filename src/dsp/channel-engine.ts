@@ -7,18 +7,14 @@
 import { DtmfDetector, type DetectedDigit, type DetectorOptions, type PendingDigit } from './detector.ts';
 import { DtmfAnalysis } from './dtmf-analysis.ts';
 import { type G711Codec, g711Silence } from './g711.ts';
-import { type MaskCore, type MaskerOptions, type MaskWindow, type ResolvedOptions, g711MaskCore, linearMaskCore } from './mask-core.ts';
+import { type MaskCore, type MaskerOptions, type MaskWindow, NO_WINDOWS, type ResolvedOptions, g711MaskCore, linearMaskCore } from './mask-core.ts';
 import { maskToneCodes, maskToneTable } from './mask-tone.ts';
 import { TonePresence } from './tone-presence.ts';
 import { type KernelChannel, loadKernel } from './wasm/kernel.ts';
 import { DgError } from '../errors.ts';
 
-/**
- * What `takeDigits` and `drainWindows` return when there is nothing: one shared empty array (never
- * written: callers only read what they get), not a new one per packet of the relay.
- */
+/** What `takeDigits` returns when there is nothing: one shared empty array, as NO_WINDOWS (mask-core.ts). */
 const NO_DIGITS: DetectedDigit[] = [];
-const NO_WINDOWS: MaskWindow[] = [];
 
 /** One channel's audio path; T is Int16Array (linear) or Uint8Array (G.711 codewords). */
 export interface ChannelEngine<T extends Int16Array | Uint8Array> {

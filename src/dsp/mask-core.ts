@@ -35,6 +35,12 @@ export interface MaskWindow {
   endSample: number;
 }
 
+/**
+ * What `drainWindows` returns when nothing was masked (nearly every call: the relay drains per
+ * packet): one shared empty array, never written (callers only read what they get), not a new one.
+ */
+export const NO_WINDOWS: MaskWindow[] = [];
+
 export const DEFAULT_LOOKAHEAD_MS = 40;
 /**
  * Below this lookahead a tone's leading edge can leave before the analysis has decided (3 blocks
@@ -230,6 +236,7 @@ export class MaskCore<T extends SampleArray> {
 
   drainWindows(): MaskWindow[] {
     const w = this.windows;
+    if (w.length === 0) return NO_WINDOWS;
     this.windows = [];
     return w;
   }
