@@ -6,13 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeldAudio, SLOT_BYTES } from '../../../firmware-sim/relay/held-audio.ts';
+import { taggedDatagram as datagram } from './tagged-datagram.ts';
 
-/** A datagram of n octets whose every octet is derived from `tag` (12-octet header, then payload). */
-function datagram(tag: number, n: number): Uint8Array {
-  const d = new Uint8Array(n);
-  for (let i = 0; i < n; i++) d[i] = (tag * 31 + i * 7) & 0xff;
-  return d;
-}
 
 describe('HeldAudio', () => {
   it('holds a copy: the caller may overwrite its buffer at once (the native receive slot)', () => {

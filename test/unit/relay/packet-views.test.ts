@@ -7,12 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { HeldAudio } from '../../../firmware-sim/relay/held-audio.ts';
 import { ReleaseQueue } from '../../../firmware-sim/relay/release-queue.ts';
 import { RECV_SLOT_BYTES, RecvBuffer } from '../../../firmware-sim/relay/udp-native.ts';
+import { taggedDatagram as datagram } from './tagged-datagram.ts';
 
-function datagram(tag: number, n: number): Uint8Array {
-  const d = new Uint8Array(n);
-  for (let i = 0; i < n; i++) d[i] = (tag * 31 + i * 7) & 0xff;
-  return d;
-}
 
 describe('RecvBuffer.view', () => {
   it("is the slot's datagram at its length, made once per slot and length", () => {
