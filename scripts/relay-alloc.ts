@@ -27,7 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { GCProfiler } from 'node:v8';
 import { RtpRelay, type RelayClock } from '../firmware-sim/relay/rtp-relay.ts';
-import type { UdpBatch } from '../firmware-sim/relay/udp-native.ts';
+import { RecvBuffer, type UdpBatch } from '../firmware-sim/relay/udp-native.ts';
 import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
 import { encodeG711 } from '../src/dsp/g711.ts';
 import { G711Masker } from '../src/dsp/masker.ts';
@@ -102,11 +102,9 @@ const relay = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', mirr
 // The native path's start without sockets (start() takes it only on the system clock with the addon loaded).
 (relay as unknown as { startNative(l: UdpBatch, a: { host: string; port: number; family: 4 }): void }).startNative(lib, { host: '127.0.0.1', port: 0, family: 4 });
 if (!recvBuffer) throw new Error('the relay did not hand over its receive buffer');
-const bytes = new Uint8Array(recvBuffer);
-const slots = bytes.length === 0 ? 0 : Math.floor(bytes.length / (slotBytes + 12));
-const lengths = new Int32Array(recvBuffer, slots * slotBytes, slots);
-const ages = new Float64Array(recvBuffer, slots * (slotBytes + 4), slots);
-if (slots < BATCH) throw new Error(`receive buffer of ${slots} slots`);
+// Read through the relay's own layout (udp-native.ts), as the addon fills it.
+const { bytes, lengths, ages } = new RecvBuffer(recvBuffer);
+if (lengths.length < BATCH) throw new Error(`receive buffer of ${lengths.length} slots`);
 
 const ssrcs = new Uint32Array(STREAMS);
 for (let i = 0; i < STREAMS; i++) ssrcs[i] = (Math.imul(0x9e3779b9, i + 1) ^ 0x5bd1e995) >>> 0;

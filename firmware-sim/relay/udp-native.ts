@@ -60,12 +60,18 @@ export const RECV_SLOT_BYTES = 65_536;
  * larger than a slot), then an arrival age per slot (float64, ms before the batch was handed over).
  */
 export class RecvBuffer {
-  readonly buffer = new ArrayBuffer(RECV_SLOTS * (RECV_SLOT_BYTES + 12));
-  readonly bytes = new Uint8Array(this.buffer);
-  readonly lengths = new Int32Array(this.buffer, RECV_SLOTS * RECV_SLOT_BYTES, RECV_SLOTS);
-  readonly ages = new Float64Array(this.buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 4), RECV_SLOTS);
+  readonly bytes: Uint8Array;
+  readonly lengths: Int32Array;
+  readonly ages: Float64Array;
   /** Per slot, the last view handed out: a stream's datagrams are all one length, so views are made once, not per packet. */
   private readonly views: Uint8Array[] = [];
+
+  /** `buffer`: one of this layout already made (a stand-in for the addon reads the relay's with it). */
+  constructor(readonly buffer = new ArrayBuffer(RECV_SLOTS * (RECV_SLOT_BYTES + 12))) {
+    this.bytes = new Uint8Array(buffer);
+    this.lengths = new Int32Array(buffer, RECV_SLOTS * RECV_SLOT_BYTES, RECV_SLOTS);
+    this.ages = new Float64Array(buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 4), RECV_SLOTS);
+  }
 
   /** The datagram of slot `k`, `length` octets: valid until the next batch overwrites the slot. */
   view(k: number, length: number): Uint8Array {
