@@ -20,6 +20,7 @@ import { scrapeSum } from './scrape.ts';
 import { HostTranscript, verifyAndCheck } from './host-finish.ts';
 import { runTdmChain } from './tdm-chain.ts';
 import { loadProfile } from '../../hardware-profiles/schema.ts';
+import { mirrorCaptureArgs } from './mirror-capture.ts';
 
 export interface ChainOptions {
   scenario: Scenario;
@@ -126,7 +127,7 @@ async function runSipChain(opts: ChainOptions): Promise<ChainResult> {
     if (applied.status !== 0) throw new Error(`configuration refused: ${applied.stderr.trim()}`);
     stamp(`configured: mask tone ${scenario.maskTone}, RTP in on 127.0.0.1:${listen}, agent on :${forward}, mirror on :${mirror}`);
 
-    const dump = group.start('tcpdump', 'tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-s', '2048', '-B', '8192', '-w', capture, 'udp', 'port', String(mirror)]);
+    const dump = group.start('tcpdump', 'tcpdump', mirrorCaptureArgs(capture, mirror));
     await waitUntil('tcpdump', () => /listening on/.test(dump.output()) || dump.child.exitCode !== null);
     if (dump.child.exitCode !== null) throw new Error(`tcpdump did not start: ${dump.output().trim()}`);
     stamp(`capturing the mirror port with tcpdump into ${capture}`);

@@ -26,6 +26,7 @@ import { evaluateExpectations, type AlarmObservation } from './expectations.ts';
 import { DTMFGUARD_BIN, DTMFGUARD_SIM_BIN, ProcessGroup, freeTcpPort, freeUdpPort, runToEnd, waitUntil, type Started } from './processes.ts';
 import { sampleOf, scrapeText, sumOf } from './scrape.ts';
 import { HostTranscript, verifyAndCheck } from './host-finish.ts';
+import { mirrorCaptureArgs } from './mirror-capture.ts';
 
 /** The timeslot the call is fed on (span 1): channel 1 of the board. */
 const TIMESLOT = 1;
@@ -114,7 +115,7 @@ export async function runTdmChain(opts: TdmChainOptions, work: string): Promise<
     if (applied.status !== 0) throw new Error(`configuration refused: ${applied.stderr.trim()}`);
     stamp(`configured: mask tone ${scenario.maskTone}; the board mirrors its masked channels to 127.0.0.1:${mirror}`);
 
-    const dump = group.start('tcpdump', 'tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-s', '2048', '-B', '8192', '-w', capture, 'udp', 'port', String(mirror)]);
+    const dump = group.start('tcpdump', 'tcpdump', mirrorCaptureArgs(capture, mirror));
     await waitUntil('tcpdump', () => /listening on/.test(dump.output()) || dump.child.exitCode !== null);
     if (dump.child.exitCode !== null) throw new Error(`tcpdump did not start: ${dump.output().trim()}`);
     stamp(`capturing the mirror port with tcpdump into ${capture}`);

@@ -26,6 +26,7 @@ import { fuzzParsers, Rng, emptyTally, type ParserTally } from './parser-fuzz.ts
 import { probeControlSocket } from './control-socket-probe.ts';
 import { judge, type CommandTally, type SoakReport } from './soak-report.ts';
 import type { DeviceServerStats } from '../server/device-server.ts';
+import { mirrorCaptureArgs } from '../chain/mirror-capture.ts';
 
 export interface SoakOptions {
   minutes: number;
@@ -204,7 +205,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (applied.status === 0) break;
       if (i === 4) throw new Error(`the SIP edge refused its configuration: ${applied.stderr.trim()}`);
     }
-    const dump = group.start('tcpdump', 'tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-s', '2048', '-B', '8192', '-w', capture, 'udp', 'port', String(mirror)]);
+    const dump = group.start('tcpdump', 'tcpdump', mirrorCaptureArgs(capture, mirror));
     await waitUntil('tcpdump', () => /listening on/.test(dump.output()) || dump.child.exitCode !== null);
     if (dump.child.exitCode !== null) throw new Error(`tcpdump did not start: ${dump.output().trim()}`);
     // Serial corruption from here to the end, both directions, on both appliances. Switched on only
