@@ -269,6 +269,24 @@ export class DtmfBlockAnalyzer {
     return this.judgePair(e, row, col, l2, h2);
   }
 
+  /**
+   * What `analyze(x, off, false)` leaves in `highEnergy` for a block that is no key, into `out`,
+   * and whether it computed them (`highComputed`): false for a silent block. For a caller that
+   * skipped the block (DtmfDetector with a BlockGate) and needs them after all. Runs the high
+   * bank again, so call it after the current block's results have been read from the bank.
+   */
+  highGroupOf(x: Int16Array, off: number, out: Float64Array): boolean {
+    if (blockAcEnergy(x, off, this.blockSize) < this.gate) return false;
+    this.high.run(x, off);
+    const hp = this.high.power;
+    const k = this.toEnergy;
+    out[0] = hp[0] * k;
+    out[1] = hp[1] * k;
+    out[2] = hp[2] * k;
+    out[3] = hp[3] * k;
+    return true;
+  }
+
   /** The tests on the fitted pair (both groups computed, `row`/`col` their strongest tones). */
   private judgePair(e: number, row: number, col: number, l2: number, h2: number): number {
     const lt = this.pairLowEnergy;

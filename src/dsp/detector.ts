@@ -65,6 +65,19 @@ export interface PendingDigit {
   confirmed: boolean;
 }
 
+/**
+ * Blocks a caller knows hold no key, so `process` may skip their filters: block `first + i` (the
+ * 10 ms block starting at sample (first + i)·blockSize of the stream) when `flags[i]` is 0, for
+ * i < `count`. The verifier's attacker receiver screens every 2 ms window against looser
+ * thresholds than this receiver's (src/dsp/wasm/attacker-kernel.c, gate_flags), so a block it
+ * screened out is no key here either. A wrong gate loses digits: only such a proof may make one.
+ */
+export interface BlockGate {
+  readonly first: number;
+  readonly count: number;
+  readonly flags: Uint8Array;
+}
+
 /** Bad blocks that end a digit: more than a 10 ms gap can spoil, no more than a 40 ms pause fills. */
 const END_AFTER_BAD_BLOCKS = 3;
 /** Valid blocks a digit needs: a 40 ms tone always fills 3 whole 10 ms blocks. */
@@ -100,6 +113,16 @@ export class DtmfDetector {
   private readonly prevHigh = new Float64Array(4);
   private prevLowOk = false;
   private prevHighOk = false;
+  /**
+   * The previous block was skipped by a gate: prevHigh/prevHighOk are not computed yet. Only a
+   * digit starting in the next block reads them (its leading edge), so they are computed then,
+   * from the skipped block's samples: `skippedX` at `skippedOff` (a copy in `skippedCopy` once the
+   * caller's array may be reused).
+   */
+  private prevSkipped = false;
+  private skippedX: Int16Array;
+  private skippedOff = 0;
+  private readonly skippedCopy: Int16Array;
 
   // The digit being followed (runKey < 0: none).
   private runKey = NO_KEY;
@@ -148,6 +171,8 @@ export class DtmfDetector {
     this.analyzer = new DtmfBlockAnalyzer(this.sampleRate, { ...DEFAULT_BLOCK_TESTS, ...opts.blockTests });
     this.blockSize = this.analyzer.blockSize;
     this.pend = new Int16Array(this.blockSize);
+    this.skippedCopy = new Int16Array(this.blockSize);
+    this.skippedX = this.skippedCopy;
     this.minDurationSamples = ((opts.minDurationMs ?? 30) * this.sampleRate) / 1000;
     this.maxDeviation = opts.maxDeviation ?? 0.025;
     this.maxTwistHigh = 10 ** ((opts.maxTwistHighDb ?? 6) / 10);
@@ -201,8 +226,11 @@ export class DtmfDetector {
     };
   }
 
-  /** Feeds samples; returns the digits that ended within the stream so far. */
-  process(samples: Int16Array): DetectedDigit[] {
+  /**
+   * Feeds samples; returns the digits that ended within the stream so far. With a `gate` (see
+   * BlockGate) for the blocks these samples complete, the blocks it rules out cost no filtering.
+   */
+  process(samples: Int16Array, gate?: BlockGate | null): DetectedDigit[] {
     const out: DetectedDigit[] = [];
     const n = this.blockSize;
     let i = 0;
@@ -213,10 +241,19 @@ export class DtmfDetector {
       this.pendLen += take;
       i = take;
       if (this.pendLen < n) return out;
-      this.step(this.pend, 0, out);
+      if (!this.skip(this.pend, 0, gate)) this.step(this.pend, 0, out);
       this.pendLen = 0;
     }
-    for (; i + n <= len; i += n) this.step(samples, i, out);
+    for (; i + n <= len; i += n) if (!this.skip(samples, i, gate)) this.step(samples, i, out);
+    if (this.prevSkipped && this.skippedX !== this.skippedCopy) {
+      // The caller's array (or `pend`, refilled below) will not hold the skipped block next time.
+      const c = this.skippedCopy;
+      const x = this.skippedX;
+      const o = this.skippedOff;
+      for (let k = 0; k < n; k++) c[k] = x[o + k];
+      this.skippedX = c;
+      this.skippedOff = 0;
+    }
     if (i < len) {
       this.pend.set(samples.subarray(i), 0);
       this.pendLen = len - i;
@@ -279,7 +316,32 @@ export class DtmfDetector {
     this.blockIndex = 0;
     this.prevLowOk = false;
     this.prevHighOk = false;
+    this.prevSkipped = false;
     this.runKey = NO_KEY;
+  }
+
+  /**
+   * Skips the block at x[off] when the gate rules it out and no digit is being followed (inside a
+   * digit every block's energies count, key or not). The analyzer would have returned NO_KEY
+   * without the low group (lowComputed false), and its high-group energies matter only to a digit
+   * starting next: they are left for `resolveSkipped`.
+   */
+  private skip(x: Int16Array, off: number, gate: BlockGate | null | undefined): boolean {
+    if (gate == null || this.runKey !== NO_KEY) return false;
+    const g = this.blockIndex - gate.first;
+    if (g < 0 || g >= gate.count || gate.flags[g] !== 0) return false;
+    this.prevLowOk = false;
+    this.prevSkipped = true;
+    this.skippedX = x;
+    this.skippedOff = off;
+    this.blockIndex++;
+    return true;
+  }
+
+  /** What `advance` would have kept of the skipped block: its high-group energies, unless silent. */
+  private resolveSkipped(): void {
+    this.prevSkipped = false;
+    this.prevHighOk = this.analyzer.highGroupOf(this.skippedX, this.skippedOff, this.prevHigh);
   }
 
   private step(x: Int16Array, off: number, out: DetectedDigit[]): void {
@@ -310,6 +372,7 @@ export class DtmfDetector {
     } else if (key !== NO_KEY) {
       this.startRun(key);
     }
+    this.prevSkipped = false;
     this.prevLowOk = a.lowComputed;
     this.prevHighOk = a.highComputed;
     // Element by element: TypedArray.set is a builtin call, costly next to a 10 ms block's work.
@@ -333,6 +396,7 @@ export class DtmfDetector {
   }
 
   private startRun(key: number): void {
+    if (this.prevSkipped) this.resolveSkipped();
     const a = this.analyzer;
     const row = key >> 2;
     const col = key & 3;

@@ -5,6 +5,7 @@
  * Both give the same fragments for any chunking (test/unit/verify/attacker-kernel.test.ts);
  * DTMFGUARD_DSP_KERNEL=js forces the reference, as for the rest of the DSP.
  */
+import type { BlockGate } from '../dsp/detector.ts';
 import { DTMF_KEYS } from '../dsp/dtmf-keys.ts';
 import { type DspKernel, loadKernel } from '../dsp/wasm/kernel.ts';
 import { AttackerDetector, type AttackerOptions, type Fragment } from './attacker-detector.ts';
@@ -14,6 +15,11 @@ export interface FragmentReceiver {
   readonly implementation: 'kernel' | 'js';
   process(samples: Int16Array): Fragment[];
   flush(): Fragment[];
+  /**
+   * After `process`: which Q.24 blocks of the samples it was given (10 ms blocks on the stream's
+   * grid) the receiver's screen found keyless; null when it does not tell (the JS reference).
+   */
+  readonly gate: BlockGate | null;
   /** Frees kernel memory now rather than at garbage collection; unusable afterwards. */
   dispose(): void;
 }
@@ -28,7 +34,12 @@ interface AttackerExports {
   k_att_new(): number;
   k_att_run(a: number, x: number, n: number): number;
   k_att_flush(a: number): number;
+  k_att_gate(): number;
+  k_att_gate_flags(): number;
 }
+
+/** The kernel's MAX_GATE: flags one call can write. */
+const MAX_GATE = 64;
 
 /** Samples per kernel call at most: bounds the fragments one call can close (MAX_FRAGMENTS there). */
 const PIECE = 4096;
@@ -36,9 +47,15 @@ const PIECE = 4096;
 /** What most calls return: nothing, as one shared array (frozen: a caller cannot add to it). */
 const NONE: Fragment[] = Object.freeze([]) as unknown as Fragment[];
 
-/** The module-wide part: constants written once, one input area, views over the memory. */
-class AttackerKernel {
+/**
+ * The module-wide part: constants written once, one input area, views over the memory. It is also
+ * the gate of the last `run` (attacker-kernel.c, gate_flags): the caller reads it before the next.
+ */
+class AttackerKernel implements BlockGate {
   readonly x: AttackerExports;
+  first = 0;
+  count = 0;
+  flags!: Uint8Array;
   private buffer!: ArrayBuffer;
   private h16!: Int16Array;
   private f64!: Float64Array;
@@ -60,6 +77,7 @@ class AttackerKernel {
     this.buffer = this.x.memory.buffer;
     this.h16 = new Int16Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);
+    this.flags = new Uint8Array(this.buffer, this.x.k_att_gate_flags(), MAX_GATE);
   }
 
   open(owner: object): number {
@@ -83,6 +101,13 @@ class AttackerKernel {
       const n = this.x.k_att_run(p, this.input, m);
       if (n > 0) out = this.collect(n, out);
     }
+    // The flags of one piece only: a longer call (a gap's silence) leaves its blocks ungated.
+    if (samples.length > 0 && samples.length <= PIECE) {
+      if (this.x.memory.buffer !== this.buffer) this.views();
+      const g = this.x.k_att_gate() >> 3;
+      this.first = this.f64[g];
+      this.count = this.f64[g + 1];
+    } else this.count = 0;
     return out;
   }
 
@@ -118,10 +143,12 @@ function attackerKernel(reference: AttackerDetector): AttackerKernel | null {
 /** One stream's receiver in the kernel. */
 class KernelAttacker implements FragmentReceiver {
   readonly implementation = 'kernel';
+  readonly gate: BlockGate;
   private ptr: number;
 
   constructor(private readonly k: AttackerKernel) {
     this.ptr = k.open(this);
+    this.gate = k;
   }
 
   private live(): number {
@@ -147,6 +174,7 @@ class KernelAttacker implements FragmentReceiver {
 /** The JS reference behind the same interface. */
 class JsAttacker implements FragmentReceiver {
   readonly implementation = 'js';
+  readonly gate = null;
   constructor(private readonly d: AttackerDetector) {}
   process(samples: Int16Array): Fragment[] {
     return this.d.process(samples);

@@ -60,7 +60,10 @@ export class InbandScanner {
   process(samples: Int16Array): InbandDigit[] {
     const out: InbandDigit[] = [];
     this.processed += samples.length;
-    this.take(this.q24.process(samples), this.attacker?.process(samples) ?? [], out, false);
+    // The attacker's receiver first: its screen tells the Q.24 receiver which of these blocks
+    // cannot be keys (detector.ts BlockGate), and those cost it no filtering.
+    const fragments = this.attacker?.process(samples) ?? [];
+    this.take(this.q24.process(samples, this.attacker?.gate), fragments, out, false);
     return out;
   }
 

@@ -37,6 +37,23 @@ static double out_frags[4 * MAX_FRAGMENTS];
 static int32_t n_frags = 0;
 
 /*
+ * The screen's verdict on the windows that are also Q.24 blocks (window start a multiple of N,
+ * src/dsp/detector.ts's block grid), for the Q.24 receiver the in-band scanner runs on the same
+ * audio (src/verify/inband-scanner.ts): 0 where the screen is certain the analyzer finds no key.
+ * The screen's thresholds (−50 dBm0 floor, the same 3% high-group share) are looser than the
+ * Q.24 analyzer's (−38 dBm0), so such a block is no key to it either, and it may skip the filters.
+ * Per k_att_run call: gate_info = [block index of the first flag, flags written], or a count of 0
+ * when the call had more such windows than MAX_GATE (the receiver then runs every block).
+ */
+#define MAX_GATE 64
+static uint8_t gate_flags[MAX_GATE];
+static double gate_info[2];
+static int32_t n_gate = 0;
+
+EXPORT(k_att_gate) double *k_att_gate(void) { return gate_info; }
+EXPORT(k_att_gate_flags) uint8_t *k_att_gate_flags(void) { return gate_flags; }
+
+/*
  * Constants, one shared block (k_att_consts, filled once by JS), in this order:
  *  0..23   low-group GoertzelBank4 constants (goertzel.ts: 2cos ω, cos/−sin ω(N−1), cos/−sin ω, Hz)
  *  24..47  high-group ones, the same layout
@@ -510,9 +527,18 @@ static void scan(Att *a) {
   /* Window starts are multiples of HOP (the stream starts at 0 and moves by hops). */
   screen_prepare(a, first / HOP, first / HOP + count - 1 + HOPS);
   int32_t n = 0;
+  /* The first window on the Q.24 block grid, then every fifth. */
+  int32_t aligned = (int32_t)(((N - first % N) % N) / HOP);
   for (int32_t w = 0; w < count; w++) {
-    if (may_pass(w)) todo[n++] = w;
+    const int pass = may_pass(w);
+    if (pass) todo[n++] = w;
     else wins[w].key = NO_KEY;
+    if (w == aligned) {
+      aligned += N / HOP;
+      if (n_gate == 0) gate_info[0] = (double)((first + (int64_t)w * HOP) / N);
+      if (n_gate >= 0 && n_gate < MAX_GATE) gate_flags[n_gate++] = (uint8_t)pass;
+      else n_gate = -1;
+    }
   }
   analyze_all(a, first, todo, n);
   for (int32_t w = 0; w < count; w++) {
@@ -570,6 +596,7 @@ static void compact(Att *a) {
  * each: key, start sample, end sample, hits). */
 EXPORT(k_att_run) int32_t k_att_run(Att *a, const int16_t *x, int32_t n) {
   n_frags = 0;
+  n_gate = 0;
   int32_t i = 0;
   while (i < n) {
     if (a->bufLen == CAP) compact(a);
@@ -580,6 +607,7 @@ EXPORT(k_att_run) int32_t k_att_run(Att *a, const int16_t *x, int32_t n) {
     i += take;
     scan(a);
   }
+  gate_info[1] = n_gate > 0 ? (double)n_gate : 0;
   return n_frags;
 }
 
