@@ -111,12 +111,18 @@ for (let i = 0; i < STREAMS; i++) ssrcs[i] = (Math.imul(0x9e3779b9, i + 1) ^ 0x5
 /** Each stream starts its line at its own point, so digits do not come all at once. */
 const lineOffset = new Int32Array(STREAMS);
 for (let i = 0; i < STREAMS; i++) lineOffset[i] = (i * 37) % LINE_PACKETS;
+/**
+ * Each stream's first timestamp, as a sender picks it: random over 32 bits (RFC 3550 §5.1), so half
+ * the streams' timestamps are 2^31 or more, as their SSRCs are; the relay must not pay for that.
+ */
+const tsBase = new Uint32Array(STREAMS);
+for (let i = 0; i < STREAMS; i++) tsBase[i] = Math.imul(0x85ebca6b, i + 7) >>> 0;
 
 /** Writes round r's packet of stream i into receive slot k (RFC 3550 §5.1 fixed header, PT 0), no allocation. */
 function write(k: number, i: number, r: number): void {
   const o = k * slotBytes;
   const seq = (r + i) & 0xffff;
-  const ts = (Math.imul(r, PTIME) + i * 4099) >>> 0;
+  const ts = (tsBase[i] + Math.imul(r, PTIME)) >>> 0;
   const ssrc = ssrcs[i];
   bytes[o] = 0x80;
   bytes[o + 1] = r === 0 ? 0x80 : 0x00;

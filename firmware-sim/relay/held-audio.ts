@@ -19,6 +19,14 @@
 /** Bytes of a slot: 20 and 30 ms G.711 packets (172 and 252 octets) fit; larger ones are held as a copy of their own. */
 export const SLOT_BYTES = 512;
 const INITIAL_SLOTS = 8;
+/**
+ * What the view caches hold for a slot with no view yet: a view of no bytes, never a match (a held
+ * datagram has a header, a payload at least a sample). Not `undefined` in a growing array: the
+ * arrays then change their element kind (and so their map) as slots fill, and each change threw
+ * the relay's optimised send path back to unoptimised code, which allocates per packet
+ * (scripts/relay-alloc.ts: now and then 60 instead of 15 bytes a packet until V8 optimised it again).
+ */
+const NO_VIEW = new Uint8Array(0);
 
 export class HeldAudio {
   /** Stream sample index of the packet's first sample. */
@@ -36,9 +44,9 @@ export class HeldAudio {
   /** Datagrams larger than SLOT_BYTES (rare): a copy each, by slot. */
   private large: (Uint8Array | undefined)[] = [];
   private free = new Int32Array(INITIAL_SLOTS);
-  /** By slot: the last views handed out of `bytes` (undefined after growth, which replaces `bytes`). */
-  private datagramViews: (Uint8Array | undefined)[] = [];
-  private payloadViews: (Uint8Array | undefined)[] = [];
+  /** By slot: the last views handed out of `bytes` (NO_VIEW after growth, which replaces `bytes`). */
+  private datagramViews: Uint8Array[] = [];
+  private payloadViews: Uint8Array[] = [];
   private freeCount = 0;
   private capacity = 0;
 
@@ -46,8 +54,12 @@ export class HeldAudio {
     this.grow(INITIAL_SLOTS);
   }
 
-  /** Takes a slot and copies `datagram` into it (the caller's bytes may be reused after this call). */
-  hold(datagram: Uint8Array, payloadOffset: number, idx: number, len: number, seq: number, marker: boolean, arrivedAt: number, deadline: number): number {
+  /**
+   * Takes a slot and copies `datagram` into it (the caller's bytes may be reused after this call).
+   * The caller writes the slot's times (`arrivedAt`, `deadline`) itself: passed as arguments, each
+   * fraction of a ms would be a heap number per packet (relay-times.ts).
+   */
+  hold(datagram: Uint8Array, payloadOffset: number, idx: number, len: number, seq: number, marker: boolean): number {
     if (this.freeCount === 0) this.grow(this.capacity * 2);
     const slot = this.free[--this.freeCount];
     const n = datagram.length;
@@ -66,8 +78,6 @@ export class HeldAudio {
     this.seq[slot] = seq;
     this.marker[slot] = marker ? 1 : 0;
     this.payloadOffset[slot] = payloadOffset;
-    this.arrivedAt[slot] = arrivedAt;
-    this.deadline[slot] = deadline;
     return slot;
   }
 
@@ -78,7 +88,7 @@ export class HeldAudio {
     const n = this.size[slot];
     const v = this.datagramViews[slot];
     // The slot's place in `bytes` is fixed: only the length can differ.
-    if (v !== undefined && v.length === n) return v;
+    if (v.length === n) return v;
     const at = slot * SLOT_BYTES;
     return (this.datagramViews[slot] = this.bytes.subarray(at, at + n));
   }
@@ -91,7 +101,7 @@ export class HeldAudio {
     const at = slot * SLOT_BYTES + off;
     const n = this.len[slot];
     const v = this.payloadViews[slot];
-    if (v !== undefined && v.byteOffset === at && v.length === n) return v;
+    if (v.byteOffset === at && v.length === n) return v;
     return (this.payloadViews[slot] = this.bytes.subarray(at, at + n));
   }
 
@@ -126,9 +136,10 @@ export class HeldAudio {
       const bytes = new Uint8Array(to * SLOT_BYTES);
       bytes.set(this.bytes);
       this.bytes = bytes;
-      this.datagramViews = [];
-      this.payloadViews = [];
     }
+    this.datagramViews = new Array<Uint8Array>(to).fill(NO_VIEW);
+    this.payloadViews = new Array<Uint8Array>(to).fill(NO_VIEW);
+    this.large = Array.from({ length: to }, (_, i) => this.large[i]);
     // Every slot was taken when growing: the free stack holds only the new ones.
     this.free = new Int32Array(to);
     this.freeCount = 0;

@@ -26,6 +26,7 @@ import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddre
 import type { MaskerFactory } from './masker-port.ts';
 import { ARENA_MAX_DATAGRAM, PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
+import { relayTimes, T_NOW, T_SENT } from './relay-times.ts';
 import { ReleaseQueue } from './release-queue.ts';
 import { RtpHeaderView } from './rtp-header-view.ts';
 import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
@@ -142,6 +143,7 @@ export class RtpRelay extends EventEmitter {
   private forwardTo: ResolvedAddress | undefined;
   private mirrorTo: ResolvedAddress | undefined;
   private bound: UdpAddress | undefined;
+  /** By SSRC as a signed 32-bit integer (`ssrc | 0`, see stream()). */
   private readonly streams = new Map<number, RtpStream>();
   private readonly timers = new Map<number, { handle: unknown; at: number }>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -155,6 +157,8 @@ export class RtpRelay extends EventEmitter {
   private readonly due: RtpStream[] = [];
   /** The header of the datagram being received, read in place (rtp-header-view.ts): no object per packet. */
   private readonly header = new RtpHeaderView();
+  /** The clock reading the streams act at, and the arrival time of what they send (relay-times.ts). */
+  private readonly times = relayTimes();
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -272,7 +276,8 @@ export class RtpRelay extends EventEmitter {
       }
       // The slot is overwritten by the next batch: audio is copied by its stream (held-audio.ts),
       // anything else held (events, comfort noise) is copied by receive().
-      this.receive(recv.view(k, len), base - ages[k], true);
+      this.times[T_NOW] = base - ages[k];
+      this.receive(recv.view(k, len), true);
     }
     this.releaseDue();
   }
@@ -293,9 +298,10 @@ export class RtpRelay extends EventEmitter {
     // Collected first, then pumped: a stream whose next deadline is still due waits for the next tick, not a loop here.
     const due = this.due;
     for (let s = io.releases.popDue(now); s; s = io.releases.popDue(now)) due.push(s);
+    this.times[T_NOW] = now;
     for (let i = 0; i < due.length; i++) {
-      due[i].pump(now);
-      this.arm(due[i], now);
+      due[i].pump();
+      this.arm(due[i]);
     }
     // Popped, not `length = 0`, which drops the array's store: an allocation per batch (src/empty-array.ts).
     emptyArray(due);
@@ -312,6 +318,10 @@ export class RtpRelay extends EventEmitter {
     const io = this.native!;
     const q = io.sendQ;
     if (q.count === 0) return;
+    // Latency to this moment, the sendmmsg's: one clock reading per batch, not one per datagram.
+    const t = this.clock.now();
+    const arrivedAt = q.arrivedAt;
+    for (let i = 0; i < q.count; i++) this.latencies[this.latencyCount++ % LATENCY_WINDOW] = t - arrivedAt[i];
     this.counters.sendErrors += io.lib.send(io.fwd, q.buffer, q.table.buffer as ArrayBuffer, q.count);
     if (io.mir >= 0) this.counters.sendErrors += io.lib.send(io.mir, q.buffer, q.table.buffer as ArrayBuffer, q.count);
     q.clear();
@@ -323,10 +333,11 @@ export class RtpRelay extends EventEmitter {
     const socket = this.socket;
     if (!socket || this.stopping) return;
     this.stopping = true; // what arrives from now on would never leave
-    for (const [ssrc, s] of this.streams) {
-      s.pump(Infinity);
+    for (const s of this.streams.values()) {
+      this.times[T_NOW] = Infinity;
+      s.pump();
       s.close();
-      this.clearTimer(ssrc);
+      this.clearTimer(s.ssrc);
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     // Sends are handed to the kernel synchronously when its buffer has room; give the rare queued
@@ -342,7 +353,8 @@ export class RtpRelay extends EventEmitter {
   private async stopNative(io: NativeIo): Promise<void> {
     this.stopping = true;
     for (const s of this.streams.values()) {
-      s.pump(Infinity);
+      this.times[T_NOW] = Infinity;
+      s.pump();
       s.close();
       io.releases.forget(s);
     }
@@ -387,14 +399,15 @@ export class RtpRelay extends EventEmitter {
   onDatagram(datagram: Uint8Array): void {
     // G.711 audio is held for the lookahead as a copy in its stream's own storage (held-audio.ts),
     // not in the ArrayBuffer of its own the socket gave it, which then dies young.
-    this.receive(datagram, this.clock.now(), false);
+    this.times[T_NOW] = this.clock.now();
+    this.receive(datagram, false);
   }
 
   /**
-   * A datagram which arrived at `now` (the kernel's stamp on the native path). `transient`: its
-   * bytes are reused after this call (the native receive buffer), so whatever is held must be a copy.
+   * A datagram which arrived at times[T_NOW] (the kernel's stamp on the native path). `transient`:
+   * its bytes are reused after this call (the native receive buffer), so whatever is held must be a copy.
    */
-  private receive(msg: Uint8Array, now: number, transient: boolean): void {
+  private receive(msg: Uint8Array, transient: boolean): void {
     if (this.stopping) return;
     const c = this.counters;
     c.datagramsIn++;
@@ -402,7 +415,8 @@ export class RtpRelay extends EventEmitter {
       // RTCP multiplexed on the RTP port (RFC 5761 §4: packet types 200–204 in octet 1): reports,
       // not media; on at once, unchanged.
       c.passedThrough++;
-      this.send(msg, now);
+      this.times[T_SENT] = this.times[T_NOW];
+      this.send(msg);
       return;
     }
     // The same accept/reject rules as parseRtp (RFC 3550 §5.1, §5.3.1), without its objects.
@@ -414,16 +428,16 @@ export class RtpRelay extends EventEmitter {
     const pt = p.payloadType;
     if (pt === PT_PCMU || pt === PT_PCMA) {
       c.audioIn++;
-      const s = this.stream(p.ssrc);
-      s.onAudio(p, msg, now);
-      this.arm(s, now);
+      const s = this.stream(p.ssrc | 0);
+      s.onAudio(p, msg);
+      this.arm(s);
     } else if (this.eventPts ? this.eventPts.has(pt) : isLikelyTelephoneEvent(pt, p.payloadLength)) {
       c.eventsIn++;
-      const s = this.stream(p.ssrc);
+      const s = this.stream(p.ssrc | 0);
       // The copy has the same layout: the header's offsets hold for it.
       if (transient) msg = this.heldCopy(msg);
-      s.onEvent(p, msg, now);
-      this.arm(s, now);
+      s.onEvent(p, msg);
+      this.arm(s);
     } else if (this.secureOn && pt !== PT_CN) {
       // A codec the masker cannot read (G.729, Opus, ...) could carry a keyed digit in-band that
       // nothing here would find: in secure mode it fails closed, dropped and counted.
@@ -431,10 +445,10 @@ export class RtpRelay extends EventEmitter {
     } else {
       // Comfort noise (RFC 3389), or anything outside secure mode: nothing to mask, on unchanged, in order.
       c.passedThrough++;
-      const s = this.stream(p.ssrc);
+      const s = this.stream(p.ssrc | 0);
       if (transient) msg = this.heldCopy(msg);
-      s.onOther(p, msg, now);
-      this.arm(s, now);
+      s.onOther(p, msg);
+      this.arm(s);
     }
   }
 
@@ -444,35 +458,46 @@ export class RtpRelay extends EventEmitter {
     return msg.length <= ARENA_MAX_DATAGRAM ? this.arena.copy(msg) : new Uint8Array(msg);
   }
 
-  private stream(ssrc: number): RtpStream {
-    let s = this.streams.get(ssrc);
-    if (!s) {
-      s = new RtpStream(
-        ssrc,
-        {
-          maskTone: this.maskTone,
-          lookaheadMs: this.lookaheadMs,
-          jitterMs: this.jitterMs,
-          eventHangoverMs: this.eventHangoverMs,
-          maxGapMs: this.maxGapMs,
-          createMasker: this.masker,
-        },
-        {
-          isSecure: this.secureOf ? () => this.secureOf!(ssrc) : () => this.secureOn,
-          send: (d, arrivedAt) => this.send(d, arrivedAt),
-          masked: (span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
-        },
-        this.counters,
-      );
-      this.streams.set(ssrc, s);
-    }
+  /**
+   * The stream of an SSRC given as `ssrc | 0`. Why signed: an SSRC is random (RFC 3550 §8.1), so
+   * half of them are 2^31 or more, which V8 holds as a heap number, made anew for every lookup
+   * (measured: 23 bytes a packet on average); a signed 32-bit integer is always a small integer.
+   */
+  private stream(key: number): RtpStream {
+    // The making is a method of its own: the closures it creates capture the SSRC, and a function
+    // that creates closures allocates their context on every call, found or not (measured: 40
+    // bytes a packet, scripts/relay-alloc.ts).
+    return this.streams.get(key) ?? this.newStream(key);
+  }
+
+  private newStream(key: number): RtpStream {
+    const ssrc = key >>> 0;
+    const s = new RtpStream(
+      ssrc,
+      {
+        maskTone: this.maskTone,
+        lookaheadMs: this.lookaheadMs,
+        jitterMs: this.jitterMs,
+        eventHangoverMs: this.eventHangoverMs,
+        maxGapMs: this.maxGapMs,
+        createMasker: this.masker,
+      },
+      {
+        isSecure: this.secureOf ? () => this.secureOf!(ssrc) : () => this.secureOn,
+        send: (d) => this.send(d),
+        masked: (span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
+      },
+      this.counters,
+      this.times,
+    );
+    this.streams.set(key, s);
     return s;
   }
 
   /** One timer per stream, armed for its earliest deadline; in a steady stream it rarely fires. */
-  private arm(s: RtpStream, now: number): void {
-    const at = s.nextWakeup();
-    if (at === undefined) return;
+  private arm(s: RtpStream): void {
+    if (!s.nextWakeup()) return;
+    const at = s.wakeAt;
     if (this.native) return this.native.releases.arm(s, at);
     const t = this.timers.get(s.ssrc);
     if (t && t.at <= at) return;
@@ -483,11 +508,11 @@ export class RtpRelay extends EventEmitter {
       // stall (GC, a busy machine) the datagrams waiting in the socket are on time, not lost.
       this.defer(() => {
         if (!this.socket) return;
-        const tNow = this.clock.now();
-        s.pump(tNow);
-        this.arm(s, tNow);
+        this.times[T_NOW] = this.clock.now();
+        s.pump();
+        this.arm(s);
       });
-    }, Math.max(0, Math.ceil(at - now)));
+    }, Math.max(0, Math.ceil(at - this.times[T_NOW])));
     this.timers.set(s.ssrc, { handle, at });
   }
 
@@ -503,22 +528,24 @@ export class RtpRelay extends EventEmitter {
     this.timers.delete(ssrc);
   }
 
-  private send(datagram: Uint8Array, arrivedAt: number): void {
+  /** Sends a datagram which arrived at times[T_SENT]. */
+  private send(datagram: Uint8Array): void {
     const io = this.native;
     if (io) {
       // Queued, sent by the flush at the end of this batch or tick (one sendmmsg per peer).
-      if (!io.sendQ.push(datagram)) {
+      const q = io.sendQ;
+      if (!q.push(datagram)) {
         this.flush();
-        io.sendQ.push(datagram);
+        q.push(datagram);
       }
-      this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
+      q.arrivedAt[q.count - 1] = this.times[T_SENT];
       this.counters.forwarded++;
       if (io.mir >= 0) this.counters.mirrored++;
       return;
     }
     const fwd = this.forwardSocket;
     if (!fwd) return;
-    this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - arrivedAt;
+    this.latencies[this.latencyCount++ % LATENCY_WINDOW] = this.clock.now() - this.times[T_SENT];
     // A copy: audio comes as a view into its stream's reused storage (held-audio.ts), and Node's
     // socket may still hold the bytes after send() returns (queued behind a full socket buffer).
     // In the arena, whose blocks are never reused: not an ArrayBuffer of its own per datagram.
@@ -534,11 +561,11 @@ export class RtpRelay extends EventEmitter {
 
   private sweep(): void {
     const now = this.clock.now();
-    for (const [ssrc, s] of this.streams) {
+    for (const [key, s] of this.streams) {
       if (s.idle && now - s.lastActivity > this.idleTimeoutMs) {
-        this.clearTimer(ssrc);
+        this.clearTimer(s.ssrc);
         this.native?.releases.forget(s);
-        this.streams.delete(ssrc);
+        this.streams.delete(key);
         s.close();
       }
     }

@@ -1,7 +1,8 @@
 /**
  * One caller stream (one SSRC) through the relay: G.711 audio through the board's masker, RFC 4733
- * events rewritten, every packet sent on with its own header. Pure logic driven by `now`: the
- * relay feeds it datagrams and timer ticks, and it calls `send` for what leaves.
+ * events rewritten, every packet sent on with its own header. Pure logic driven by the relay's
+ * clock reading (times[T_NOW], relay-times.ts): the relay feeds it datagrams and timer ticks, and
+ * it calls `send` for what leaves.
  *
  * Timing (the masker delays its output by the lookahead D samples):
  * - audio packet n, samples [T, T+k), is fed to the masker in timestamp order and leaves as soon
@@ -43,6 +44,7 @@ import { isDtmfEvent, rewriteEventDatagram } from './event-rewrite.ts';
 import { maskToneCodes } from '../../src/dsp/mask-tone.ts';
 import { type CodewordMasker, lookaheadSamples, type MaskerFactory } from './masker-port.ts';
 import type { RelayCounters } from './relay-counters.ts';
+import { type RelayTimes, T_NOW, T_SENT } from './relay-times.ts';
 
 /** RFC 3551 §6 Table 4: the static payload types of G.711. */
 export const PT_PCMU = 0;
@@ -69,10 +71,11 @@ export interface StreamSettings {
 export interface StreamHooks {
   isSecure(): boolean;
   /**
-   * A datagram leaves. Audio is a view into the stream's reused storage (held-audio.ts), valid
-   * during the call only: a sender that keeps the bytes longer must copy them.
+   * A datagram leaves; the time it arrived is in the stream's times[T_SENT] (relay-times.ts).
+   * Audio is a view into the stream's reused storage (held-audio.ts), valid during the call only:
+   * a sender that keeps the bytes longer must copy them.
    */
-  send(datagram: Uint8Array, arrivedAt: number): void;
+  send(datagram: Uint8Array): void;
   masked(span: MaskedSpan): void;
 }
 
@@ -104,10 +107,17 @@ const WINDOW_MEMORY_SAMPLES = SAMPLE_RATE;
  */
 export const SECURE_OFF_MARGIN_MS = 250;
 
+/**
+ * Time comes in `times` (relay-times.ts), shared with the relay, not as arguments: the relay
+ * writes times[T_NOW] before every call (onAudio, onEvent, onOther, pump), and `nextWakeup`
+ * leaves its answer in `wakeAt`.
+ */
 export class RtpStream {
   readonly ssrc: number;
   /** Clock time of the last datagram, for idle expiry. */
   lastActivity = 0;
+  /** When `pump` next has something to do, as `nextWakeup` last found it (ms). */
+  wakeAt = Infinity;
 
   private readonly D: number;
   private lastTs32 = 0;
@@ -159,6 +169,7 @@ export class RtpStream {
     private readonly settings: StreamSettings,
     private readonly hooks: StreamHooks,
     private readonly counters: RelayCounters,
+    private readonly times: RelayTimes,
   ) {
     this.ssrc = ssrc;
     this.D = lookaheadSamples({ ...settings, sampleRate: SAMPLE_RATE });
@@ -176,7 +187,11 @@ export class RtpStream {
     return this.pending.length === 0 && this.awaiting.length === 0 && this.events.length === 0;
   }
 
-  /** Stream sample index of an RTP timestamp, unwrapping the 32-bit counter (RFC 3550 §5.1). */
+  /**
+   * Stream sample index of an RTP timestamp, unwrapping the 32-bit counter (RFC 3550 §5.1). `ts`
+   * comes as `timestamp | 0`: signed, so a small integer to V8 even when it is 2^31 or more (the
+   * first timestamp is random, §5.1), never a heap number per packet; only differences matter.
+   */
   private indexOf(ts: number): number {
     if (this.lastExt === undefined) {
       this.lastTs32 = ts;
@@ -196,17 +211,18 @@ export class RtpStream {
    * `p`: the header of `datagram` (the relay's reused reader, rtp-header-view.ts): read during
    * the call only. The same holds for onEvent and onOther.
    */
-  onAudio(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
+  onAudio(p: RtpHeaderFields, datagram: Uint8Array): void {
+    const now = this.times[T_NOW];
     this.lastActivity = now;
     this.now = now;
     const codec: G711Codec = p.payloadType === PT_PCMU ? 'ulaw' : 'alaw';
-    const idx = this.indexOf(p.timestamp);
+    const idx = this.indexOf(p.timestamp | 0);
     const len = p.payloadLength;
     if (len === 0) {
       this.counters.malformed++;
       return;
     }
-    this.placeSender(idx + len, now);
+    this.placeSender(idx + len);
     if (this.codec === undefined) this.startAudio(codec, idx);
     else if (codec !== this.codec) {
       // One SSRC, one sampling clock: a codec switch mid-stream has no place in the masker's
@@ -219,7 +235,7 @@ export class RtpStream {
       else if (idx < this.fed - this.maxGapSamples() && ++this.farBehind >= RESYNC_AFTER) {
         // Far behind, again and again: the sender restarted its timestamps (same SSRC). Follow it
         // rather than drop the rest of the call as late.
-        this.resync(idx, len, p, datagram, now);
+        this.resync(idx, len, p, datagram);
       } else this.counters.late++;
       return;
     }
@@ -236,14 +252,15 @@ export class RtpStream {
     // Inserted by hand: splice() would allocate the (empty) array of what it removed.
     pending.push(0);
     for (let i = pending.length - 1; i > at; i--) pending[i] = pending[i - 1];
-    pending[at] = this.hold(idx, len, p.payloadOffset, p.sequence, p.marker, datagram, now);
-    this.pump(now);
+    pending[at] = this.hold(idx, len, p.payloadOffset, p.sequence, p.marker, datagram);
+    this.pump();
   }
 
-  onEvent(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
+  onEvent(p: RtpHeaderFields, datagram: Uint8Array): void {
+    const now = this.times[T_NOW];
     this.lastActivity = now;
     this.now = now;
-    const idx = this.indexOf(p.timestamp);
+    const idx = this.indexOf(p.timestamp | 0);
     // Copied out first: reports below run listeners, and the header reader is the relay's, reused.
     const payloadOffset = p.payloadOffset;
     const payloadLength = p.payloadLength;
@@ -266,17 +283,18 @@ export class RtpStream {
       arrivedAt: now,
       releaseAt: now + this.eventHoldMs(),
     });
-    this.pump(now);
+    this.pump();
   }
 
   /**
    * RTP of this stream the masker cannot act on (comfort noise, RFC 3389, after a talkspurt):
    * unchanged, held as long as audio is, and never ahead of the audio before it.
    */
-  onOther(p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
+  onOther(p: RtpHeaderFields, datagram: Uint8Array): void {
+    const now = this.times[T_NOW];
     this.lastActivity = now;
     this.now = now;
-    const idx = this.indexOf(p.timestamp);
+    const idx = this.indexOf(p.timestamp | 0);
     // Comfort noise after audio ends a talkspurt: no audio follows the packets before it, so their
     // lookahead is silence now rather than at their deadline, and they leave before this packet.
     const h = this.held;
@@ -291,15 +309,16 @@ export class RtpStream {
       arrivedAt: now,
       releaseAt: now + this.eventHoldMs(),
     });
-    this.pump(now);
+    this.pump();
   }
 
   private eventHoldMs(): number {
     return this.lastPacketLength > 0 ? this.holdMs(this.lastPacketLength) : this.settings.lookaheadMs;
   }
 
-  /** Sends everything due by `now`. `now = Infinity` drains the stream (relay stop). */
-  pump(now: number): void {
+  /** Sends everything due by times[T_NOW]. Infinity drains the stream (relay stop). */
+  pump(): void {
+    const now = this.times[T_NOW];
     this.now = Math.max(this.now, now);
     // Per packet, so indexed loops: `for...of` here made an iterator result object per element
     // (measured with scripts/relay-alloc.ts: some 100 bytes a packet).
@@ -345,8 +364,11 @@ export class RtpStream {
     }
   }
 
-  /** When `pump` next has something to do, or undefined when nothing is held. */
-  nextWakeup(): number | undefined {
+  /**
+   * When `pump` next has something to do, into `wakeAt` (a field: a returned fraction of a ms
+   * would be a heap number per call); false when nothing is held.
+   */
+  nextWakeup(): boolean {
     const h = this.held;
     let t = Infinity;
     for (let i = 0; i < this.awaiting.length; i++) t = Math.min(t, h.deadline[this.awaiting[i]]);
@@ -356,7 +378,8 @@ export class RtpStream {
       if (h.idx[head] > this.fed) t = Math.min(t, h.arrivedAt[head] + this.settings.jitterMs);
     }
     if (this.events.length > 0) t = Math.min(t, this.events[0].releaseAt);
-    return t === Infinity ? undefined : t;
+    this.wakeAt = t;
+    return t !== Infinity;
   }
 
   private maxGapSamples(): number {
@@ -364,7 +387,7 @@ export class RtpStream {
   }
 
   /** Sends what is held (lookahead filled with silence), then restarts the audio path at `idx` with this packet. */
-  private resync(idx: number, len: number, p: RtpHeaderFields, datagram: Uint8Array, now: number): void {
+  private resync(idx: number, len: number, p: RtpHeaderFields, datagram: Uint8Array): void {
     // Read before the masker runs: its reports run listeners, and the header reader is reused.
     const { payloadOffset, sequence, marker } = p;
     this.counters.resyncs++;
@@ -382,21 +405,26 @@ export class RtpStream {
     // same jump, so it keeps covering what was sent before secure mode ended.
     if (this.fence !== -Infinity) this.fence += idx - this.fed;
     this.lead = -Infinity;
-    this.placeSender(idx + len, now);
+    this.placeSender(idx + len);
     this.masker?.dispose?.();
     this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
-    this.pending.push(this.hold(idx, len, payloadOffset, sequence, marker, datagram, now));
-    this.pump(now);
+    this.pending.push(this.hold(idx, len, payloadOffset, sequence, marker, datagram));
+    this.pump();
   }
 
   /**
    * An audio packet held until the masker has seen the lookahead past its end (plus the jitter
    * allowance): a copy of its bytes in a slot of `held`, so the caller may reuse `datagram`.
    */
-  private hold(idx: number, len: number, payloadOffset: number, seq: number, marker: boolean, datagram: Uint8Array, now: number): number {
-    return this.held.hold(datagram, payloadOffset, idx, len, seq, marker, now, now + this.holdMs(len) + this.settings.jitterMs);
+  private hold(idx: number, len: number, payloadOffset: number, seq: number, marker: boolean, datagram: Uint8Array): number {
+    const h = this.held;
+    const slot = h.hold(datagram, payloadOffset, idx, len, seq, marker);
+    const now = this.times[T_NOW];
+    h.arrivedAt[slot] = now;
+    h.deadline[slot] = now + this.holdMs(len) + this.settings.jitterMs;
+    return slot;
   }
 
   /** ms an audio packet of `len` samples waits for the masker's lookahead past its end. */
@@ -509,8 +537,9 @@ export class RtpStream {
     const idx = h.idx[slot];
     const len = h.len[slot];
     const d = h.datagram(slot);
+    this.times[T_SENT] = h.arrivedAt[slot];
     if (!this.secureAt(idx)) {
-      this.hooks.send(d, h.arrivedAt[slot]);
+      this.hooks.send(d);
       return;
     }
     // The payload is rewritten in place: the datagram is the stream's own copy, and the header
@@ -530,30 +559,41 @@ export class RtpStream {
         changed = true;
       }
     }
-    if (this.windows.size > 0) {
-      const tone = this.tone;
-      this.windows.forEachOverlap(idx, idx + len, (from, to, windowStart) => {
-        for (let i = from; i < to; i++) {
-          const c = tone[(i - windowStart) % tone.length];
-          if (d[off + i] !== c) {
-            d[off + i] = c;
-            changed = true;
-          }
-        }
-      });
-    }
+    if (this.windows.size > 0 && this.toneOverEvents(d, off, idx, len)) changed = true;
     if (changed) this.counters.audioMasked++;
-    this.hooks.send(d, h.arrivedAt[slot]);
+    this.hooks.send(d);
+  }
+
+  /**
+   * The mask tone over the samples [idx, idx + len) that RFC 4733 events cover, in datagram `d`
+   * (sample i at d[off + i]); true when an octet changed. A method of its own: its closure's
+   * variables would otherwise make emitAudio allocate a context on every call (measured: 104
+   * bytes a packet whenever V8 had not optimised the context away, scripts/relay-alloc.ts).
+   */
+  private toneOverEvents(d: Uint8Array, off: number, idx: number, len: number): boolean {
+    const tone = this.tone;
+    let changed = false;
+    this.windows.forEachOverlap(idx, idx + len, (from, to, windowStart) => {
+      for (let i = from; i < to; i++) {
+        const c = tone[(i - windowStart) % tone.length];
+        if (d[off + i] !== c) {
+          d[off + i] = c;
+          changed = true;
+        }
+      }
+    });
+    return changed;
   }
 
   private releaseEvent(e: HeldEvent): void {
+    this.times[T_SENT] = e.arrivedAt;
     if (!e.telephoneEvent || !this.secureAt(e.idx)) {
-      this.hooks.send(e.datagram, e.arrivedAt);
+      this.hooks.send(e.datagram);
       return;
     }
     const out = rewriteEventDatagram(e.datagram, e.payloadOffset, e.payloadLength, this.settings.maskTone);
     if (Buffer.compare(out, e.datagram) !== 0) this.counters.eventsRewritten++;
-    this.hooks.send(out, e.arrivedAt);
+    this.hooks.send(out);
   }
 
   private oldestUnsent(): number {
@@ -564,9 +604,9 @@ export class RtpStream {
     return this.fed;
   }
 
-  /** A packet ending at sample `end` arrived at `now`: the sender's clock is at least this far ahead. */
-  private placeSender(end: number, now: number): void {
-    const lead = end - (now * SAMPLE_RATE) / 1000;
+  /** A packet ending at sample `end` arrived at times[T_NOW]: the sender's clock is at least this far ahead. */
+  private placeSender(end: number): void {
+    const lead = end - (this.times[T_NOW] * SAMPLE_RATE) / 1000;
     if (lead > this.lead) this.lead = lead;
   }
 

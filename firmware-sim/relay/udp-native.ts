@@ -87,6 +87,8 @@ export class SendQueue {
   readonly buffer = new ArrayBuffer(SendQueue.MAX * 256);
   private readonly bytes = new Uint8Array(this.buffer);
   readonly table = new Int32Array(SendQueue.MAX * 2);
+  /** Each queued datagram's arrival time (ms), written by the relay: its latency is taken at the flush. */
+  readonly arrivedAt = new Float64Array(SendQueue.MAX);
   count = 0;
   private used = 0;
 

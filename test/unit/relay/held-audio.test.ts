@@ -13,17 +13,17 @@ describe('HeldAudio', () => {
   it('holds a copy: the caller may overwrite its buffer at once (the native receive slot)', () => {
     const h = new HeldAudio();
     const recv = Buffer.from(datagram(1, 172));
-    const s = h.hold(recv, 12, 160, 160, 7, true, 5, 75);
+    const s = h.hold(recv, 12, 160, 160, 7, true);
     recv.fill(0);
     expect(h.datagram(s)).toEqual(datagram(1, 172));
     expect(h.payload(s)).toEqual(datagram(1, 172).subarray(12));
-    expect([h.idx[s], h.len[s], h.seq[s], h.marker[s], h.payloadOffset[s], h.arrivedAt[s], h.deadline[s]]).toEqual([160, 160, 7, 1, 12, 5, 75]);
+    expect([h.idx[s], h.len[s], h.seq[s], h.marker[s], h.payloadOffset[s]]).toEqual([160, 160, 7, 1, 12]);
   });
 
   it('keeps a datagram larger than a slot whole, as its own copy', () => {
     const h = new HeldAudio();
     const big = Buffer.from(datagram(2, SLOT_BYTES + 300));
-    const s = h.hold(big, 12, 0, SLOT_BYTES + 288, 1, false, 0, 0);
+    const s = h.hold(big, 12, 0, SLOT_BYTES + 288, 1, false);
     big.fill(0);
     expect(h.datagram(s)).toEqual(datagram(2, SLOT_BYTES + 300));
     expect(h.payload(s).length).toBe(SLOT_BYTES + 288);
@@ -39,7 +39,10 @@ describe('HeldAudio', () => {
         for (const [take, n] of ops) {
           if (take || live.size === 0) {
             tag++;
-            const s = h.hold(datagram(tag, n), 12, tag, n - 12, tag & 0xffff, false, tag, tag + 70);
+            const s = h.hold(datagram(tag, n), 12, tag, n - 12, tag & 0xffff, false);
+            // The times are the caller's to write (rtp-stream.ts); they must survive growth too.
+            h.arrivedAt[s] = tag + 0.25;
+            h.deadline[s] = tag + 70.5;
             expect(live.has(s)).toBe(false);
             live.set(s, tag);
             sizes.set(s, n);
@@ -51,7 +54,8 @@ describe('HeldAudio', () => {
           for (const [s, t] of live) {
             expect(h.datagram(s)).toEqual(datagram(t, sizes.get(s)!));
             expect(h.idx[s]).toBe(t);
-            expect(h.deadline[s]).toBe(t + 70);
+            expect(h.arrivedAt[s]).toBe(t + 0.25);
+            expect(h.deadline[s]).toBe(t + 70.5);
           }
         }
       }),

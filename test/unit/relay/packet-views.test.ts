@@ -29,28 +29,28 @@ describe('RecvBuffer.view', () => {
 describe('HeldAudio views', () => {
   it("follow a reused slot's new payload offset and size", () => {
     const h = new HeldAudio();
-    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false, 0, 80);
+    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false);
     expect(h.payload(s)).toEqual(datagram(1, 172).subarray(12));
     expect(h.datagram(s)).toBe(h.datagram(s));
     expect(h.payload(s)).toBe(h.payload(s));
     h.release(s);
     // Same payload length, other offset (a CSRC): the same slot comes back from the free stack.
-    const t = h.hold(datagram(2, 176), 16, 160, 160, 2, false, 20, 100);
+    const t = h.hold(datagram(2, 176), 16, 160, 160, 2, false);
     expect(t).toBe(s);
     expect(h.payload(t)).toEqual(datagram(2, 176).subarray(16));
     expect(h.datagram(t)).toEqual(datagram(2, 176));
     h.release(t);
-    const u = h.hold(datagram(3, 92), 12, 320, 80, 3, false, 40, 120);
+    const u = h.hold(datagram(3, 92), 12, 320, 80, 3, false);
     expect(h.datagram(u)).toEqual(datagram(3, 92));
     expect(h.payload(u)).toEqual(datagram(3, 92).subarray(12));
   });
 
   it("are of the current store after it grew: writes through the datagram's view show in the payload's", () => {
     const h = new HeldAudio();
-    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false, 0, 80);
+    const s = h.hold(datagram(1, 172), 12, 0, 160, 1, false);
     const before = h.datagram(s);
     h.payload(s);
-    for (let i = 1; i < 40; i++) h.hold(datagram(i + 1, 172), 12, i * 160, 160, i, false, 0, 80);
+    for (let i = 1; i < 40; i++) h.hold(datagram(i + 1, 172), 12, i * 160, 160, i, false);
     const d = h.datagram(s);
     expect(d).not.toBe(before);
     expect(d).toEqual(datagram(1, 172));

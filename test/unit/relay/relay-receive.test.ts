@@ -46,4 +46,19 @@ describe('RtpRelay receive', () => {
     const s = r.stats();
     expect({ eventsIn: s.eventsIn, unmaskable: s.unmaskable, malformed: s.malformed, audioIn: s.audioIn }).toEqual({ eventsIn: 1, unmaskable: 0, malformed: 0, audioIn: 1 });
   });
+
+  it('keeps streams apart by all 32 bits of the SSRC, and names each by its SSRC unsigned', () => {
+    // The relay keys its streams by `ssrc | 0`: these differ only in the top bit, or are 2^31 or more.
+    const ssrcs = [0xdeadbeef, 0x5eadbeef, 0x80000000, 0x7fffffff];
+    const r = relay();
+    const channels: number[] = [];
+    r.on('masked', (e) => channels.push(e.channel));
+    for (const ssrc of ssrcs) {
+      // An RFC 4733 end packet for digit 5 (§2.3): masked and reported as it comes, in secure mode.
+      const payload = Uint8Array.from([5, 0x80 | 0x0a, 0x03, 0x20]);
+      r.onDatagram(serializeRtp({ version: 2, padding: false, extension: false, marker: true, payloadType: 101, sequence: 1, timestamp: 0xfffffff0, ssrc, csrc: [], payload }));
+    }
+    expect(r.stats().streams).toBe(4);
+    expect(channels).toEqual(ssrcs);
+  });
 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { maskToneCodes } from '../../../src/dsp/mask-tone.ts';
 import { parseRtp } from '../../../src/rtp/packet.ts';
 import { parseTelephoneEvent } from '../../../src/rtp/telephone-event.ts';
-import { audioPacket, eventPacket, fakeMasker, ramp, rtpHeader, streamHarness } from './stream-harness.ts';
+import { audioPacket, eventPacket, fakeMasker, ramp, streamHarness } from './stream-harness.ts';
 
 const PKT = 160; // 20 ms of G.711 at 8 kHz
 
@@ -271,9 +271,8 @@ describe('RtpStream odd senders', () => {
     const pkts = steady(5);
     for (const p of pkts) h.deliver(p.t, p.dg);
     const cn = audioPacket(1005, 5000 + 5 * PKT, new Uint8Array([40]), { pt: 13 }); // RFC 3389, 1 octet: noise level
-    const p = rtpHeader(cn);
     h.advance(100);
-    h.stream.onOther(p, cn, 100);
+    h.deliver(100, cn);
     h.advance(1000);
     expect(h.sent.map((s) => parseRtp(s.data).sequence)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
     expect(h.sent[5].original).toBe(cn);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SECURE_OFF_MARGIN_MS } from '../../../firmware-sim/relay/rtp-stream.ts';
 import { parseRtp } from '../../../src/rtp/packet.ts';
 import { parseTelephoneEvent } from '../../../src/rtp/telephone-event.ts';
-import { audioPacket, eventPacket, fakeMasker, ramp, rtpHeader, streamHarness } from './stream-harness.ts';
+import { audioPacket, eventPacket, fakeMasker, ramp, streamHarness } from './stream-harness.ts';
 
 const PKT = 160; // 20 ms of G.711 at 8 kHz
 /** The stand-in masker "masks" every codeword, so a masked payload is told apart by sight. */
@@ -40,10 +40,7 @@ describe('secure mode off: what the caller sent before it stays masked', () => {
     // and the secure-off command, sent at 500 ms, is read first. The relay reads the queue at 600
     // without running the timers that fell due meanwhile (it acts on deadlines after I/O).
     h.setSecure(false);
-    for (let i = 5; i < 30; i++) {
-      const dg = Buffer.from(pkt(i));
-      h.stream.onAudio(rtpHeader(dg), dg, 600);
-    }
+    for (let i = 5; i < 30; i++) h.deliverAfterStall(600, Buffer.from(pkt(i)));
     for (let i = 30; i < 80; i++) h.deliver(20 * i, pkt(i));
     h.end();
     // The stall costs a packet (its deadline passed while the loop was away, so its slot went to

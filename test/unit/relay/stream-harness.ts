@@ -10,6 +10,7 @@ import type { CodewordMasker, CodewordMaskWindow, MaskerFactory } from '../../..
 import { lookaheadSamples } from '../../../firmware-sim/relay/masker-port.ts';
 import { newRelayCounters } from '../../../firmware-sim/relay/relay-counters.ts';
 import { RtpHeaderView } from '../../../firmware-sim/relay/rtp-header-view.ts';
+import { relayTimes, T_NOW, T_SENT } from '../../../firmware-sim/relay/relay-times.ts';
 import { type MaskedSpan, RtpStream, type StreamSettings } from '../../../firmware-sim/relay/rtp-stream.ts';
 
 export const SSRC = 0x1234abcd;
@@ -98,24 +99,37 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
   const spans: MaskedSpan[] = [];
   const counters = newRelayCounters();
   const given = new Map<Uint8Array, Buffer>();
+  // The relay's clock reading as RtpRelay shares it with its streams (relay-times.ts).
+  const times = relayTimes();
   const s = new RtpStream(
     SSRC,
     { maskTone: '#', lookaheadMs: 40, jitterMs: 30, eventHangoverMs: 100, maxGapMs: 1000, createMasker: fakeMasker(), ...settings },
     {
       isSecure: () => secureOn,
-      send: (d, arrivedAt) => sent.push({ data: Buffer.from(d), original: given.get(d) ?? d, at: now, arrivedAt }),
+      send: (d) => sent.push({ data: Buffer.from(d), original: given.get(d) ?? d, at: now, arrivedAt: times[T_SENT] }),
       masked: (span) => spans.push(span),
     },
     counters,
+    times,
   );
   // Wake-ups due at the very time a datagram arrives run after it (`before`), as in RtpRelay,
   // which acts on deadlines after the event loop's I/O phase.
   const advance = (t: number, before = false) => {
-    for (let w = s.nextWakeup(); w !== undefined && (before ? w < t : w <= t); w = s.nextWakeup()) {
-      now = Math.max(now, w);
-      s.pump(now);
+    while (s.nextWakeup() && (before ? s.wakeAt < t : s.wakeAt <= t)) {
+      now = Math.max(now, s.wakeAt);
+      times[T_NOW] = now;
+      s.pump();
     }
     now = Math.max(now, t);
+  };
+  const receive = (datagram: Buffer) => {
+    const copy = Buffer.from(datagram);
+    given.set(copy, datagram);
+    const p = rtpHeader(copy);
+    times[T_NOW] = now;
+    if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, copy);
+    else if (p.payloadType === 13) s.onOther(p, copy); // comfort noise (RFC 3389), as RtpRelay routes it
+    else s.onEvent(p, copy);
   };
   return {
     stream: s,
@@ -126,17 +140,22 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
     /** Delivers a datagram at time t (ms). */
     deliver(t: number, datagram: Buffer) {
       advance(t, true);
-      const copy = Buffer.from(datagram);
-      given.set(copy, datagram);
-      const p = rtpHeader(copy);
-      if (p.payloadType === 0 || p.payloadType === 8) s.onAudio(p, copy, now);
-      else s.onEvent(p, copy, now);
+      receive(datagram);
+    },
+    /**
+     * Delivers a datagram at time t (ms) without running the wake-ups that fell due before it: a
+     * relay whose event loop was held up reads its socket's queue first.
+     */
+    deliverAfterStall(t: number, datagram: Buffer) {
+      now = Math.max(now, t);
+      receive(datagram);
     },
     /** Lets time run to t, firing wake-ups on the way. */
     advance: (t: number) => advance(t),
     /** Drains everything (what stop() does). */
     end() {
-      s.pump(Infinity);
+      times[T_NOW] = Infinity;
+      s.pump();
     },
   };
 }
