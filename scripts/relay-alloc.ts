@@ -96,6 +96,8 @@ const lib: UdpBatch = {
     timerAt = now + ms;
   },
   close: () => {},
+  // The driver hands over every datagram it writes at once: nothing ever waits in this socket.
+  pending: () => false,
 };
 
 const relay = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', mirror: '127.0.0.1:9', secure: true, lookaheadMs: 40, clock });

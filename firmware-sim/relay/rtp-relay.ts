@@ -108,6 +108,8 @@ export interface RelayStats extends RelayCounters {
 }
 
 const LATENCY_WINDOW = 8192;
+/** While datagrams wait in the socket, the release tick comes back this much later at least: their batches release as they are read. */
+const BACKLOG_TICK_MS = 1;
 const DEFAULT_RECV_BUFFER = 4 << 20;
 
 function checkRange(name: string, v: number, min: number, max: number, code: string): number {
@@ -241,7 +243,7 @@ export class RtpRelay extends EventEmitter {
       if (mir >= 0) fds.push(mir);
       const timerFd = lib.timer();
       fds.push(timerFd);
-      const io: NativeIo = { lib, fd, fwd, mir, timerFd, timerAt: Infinity, granted, recv: new RecvBuffer(), sendQ: new SendQueue(), releases: new ReleaseQueue(), watchers: [] };
+      const io: NativeIo = { lib, fd, fwd, mir, timerFd, timerAt: Infinity, granted, recv: new RecvBuffer(), sendQ: new SendQueue(), releases: new ReleaseQueue(), watchers: [], readUpTo: -Infinity };
       io.watchers.push(lib.watch(fd, io.recv.buffer, RECV_SLOTS, RECV_SLOT_BYTES, (n) => this.onBatch(n)));
       io.watchers.push(lib.watch(timerFd, null, 0, 0, () => this.onTick()));
       this.native = io;
@@ -279,6 +281,8 @@ export class RtpRelay extends EventEmitter {
       this.times[T_NOW] = base - ages[k];
       this.receive(recv.view(k, len), true);
     }
+    // The socket is first in, first out: every datagram that arrived before this one has been read.
+    if (n > 0) io.readUpTo = base - ages[n - 1];
     this.releaseDue();
   }
 
@@ -294,7 +298,17 @@ export class RtpRelay extends EventEmitter {
   private releaseDue(): void {
     const io = this.native;
     if (!io) return;
-    const now = this.clock.now();
+    const clockNow = this.clock.now();
+    // After a stall (a collection, a busy machine, a thousand streams starting at once) the socket
+    // holds datagrams that arrived before now, and the tick may come before the batches that read
+    // them. A deadline has only passed once every datagram that arrived before it has been read:
+    // else a stream's hold runs out, its lookahead is filled with silence and its next packet,
+    // still in the socket, is dropped as late. So while a datagram waits, deadlines are judged by
+    // the arrival of the newest datagram read. Asked only when a deadline is due (a syscall).
+    // The dgram path gets the same by acting on deadlines after the loop's I/O phase.
+    const first = io.releases.peek();
+    const backlog = first !== undefined && first <= clockNow && io.lib.pending(io.fd);
+    const now = backlog ? Math.min(clockNow, io.readUpTo) : clockNow;
     // Collected first, then pumped: a stream whose next deadline is still due waits for the next tick, not a loop here.
     const due = this.due;
     for (let s = io.releases.popDue(now); s; s = io.releases.popDue(now)) due.push(s);
@@ -309,7 +323,8 @@ export class RtpRelay extends EventEmitter {
     const next = io.releases.peek();
     if (next !== undefined && next !== io.timerAt) {
       io.timerAt = next;
-      io.lib.arm(io.timerFd, next - now);
+      // During a backlog the batches to come call this again; the tick only covers their end.
+      io.lib.arm(io.timerFd, backlog ? Math.max(next - clockNow, BACKLOG_TICK_MS) : next - clockNow);
     }
   }
 
@@ -582,6 +597,8 @@ interface NativeIo {
   timerFd: number;
   /** The deadline the timer is armed for. */
   timerAt: number;
+  /** The arrival time of the newest datagram read (see releaseDue). */
+  readUpTo: number;
   /** SO_RCVBUF as the kernel granted it. */
   granted: number;
   recv: RecvBuffer;

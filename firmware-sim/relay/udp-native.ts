@@ -28,6 +28,8 @@ export interface UdpBatch {
   timer(): number;
   /** Arms a timerfd to fire once, `ms` from now. */
   arm(fd: number, ms: number): void;
+  /** Whether a datagram waits in the socket's receive queue (nothing is taken). */
+  pending(fd: number): boolean;
   close(fd: number): void;
 }
 

@@ -402,6 +402,26 @@ static napi_value js_arm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * pending(fd): whether a datagram waits in the socket's receive queue (a one-octet MSG_PEEK, which
+ * takes nothing). The release timer asks before acting on deadlines: after a stall of the loop the
+ * queue holds datagrams that arrived before those deadlines passed (rtp-relay.ts, releaseDue).
+ */
+static napi_value js_pending(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || get_i32(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "udp-batch pending(fd)");
+    return NULL;
+  }
+  char octet;
+  napi_value out;
+  CHECK(napi_get_boolean(env, recv(fd, &octet, 1, MSG_PEEK | MSG_DONTWAIT) >= 0, &out));
+  return out;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -419,6 +439,7 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"timer", NULL, js_timer, NULL, NULL, NULL, napi_default, NULL},
       {"arm", NULL, js_arm, NULL, NULL, NULL, napi_default, NULL},
+      {"pending", NULL, js_pending, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
