@@ -34,6 +34,7 @@ export interface UdpBatch {
 }
 
 let cached: UdpBatch | null | undefined;
+const ADDON_FUNCTIONS: readonly (keyof UdpBatch)[] = ['open', 'watch', 'unwatch', 'send', 'timer', 'arm', 'pending', 'close'];
 
 /** The process's addon, or null when there is none (not built, or DTMFGUARD_RELAY_IO=dgram). */
 export function loadUdpBatch(): UdpBatch | null {
@@ -49,6 +50,12 @@ export function loadUdpBatch(): UdpBatch | null {
     // A damaged or foreign build (cut short, another Node's ABI) is the installer's to fix; running
     // on dgram unnoticed would hide it, so say which file and what to do.
     throw new DgError('DG5308', `the relay's socket addon ${path} does not load (${(e as Error).message.split('\n')[0]}): rebuild it with scripts/build-native.sh, or set DTMFGUARD_RELAY_IO=dgram`);
+  }
+  // A build from before the relay's source changed loads but lacks what the relay now calls.
+  const missing = ADDON_FUNCTIONS.find((f) => typeof (cached as unknown as Record<string, unknown>)[f] !== 'function');
+  if (missing) {
+    cached = undefined;
+    throw new DgError('DG5308', `the relay's socket addon ${path} is older than the relay (it has no ${missing}()): rebuild it with scripts/build-native.sh, or set DTMFGUARD_RELAY_IO=dgram`);
   }
   return cached;
 }

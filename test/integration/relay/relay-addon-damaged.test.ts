@@ -30,4 +30,21 @@ describe('a damaged relay socket addon', () => {
     expect(lines[0]).toContain(damaged);
     expect(lines[0]).toMatch(/scripts\/build-native\.sh/);
   });
+
+  it('ends it the same way when the addon is older than the relay (a function it now calls is missing)', () => {
+    // Stands in for a build made before udp-batch.c gained pending(): it loads, but lacks it.
+    const stale = join(dir, 'udp-batch-stale.cjs');
+    writeFileSync(stale, 'for (const f of ["open", "watch", "unwatch", "send", "timer", "arm", "close"]) exports[f] = () => { throw new Error("not called"); };\n');
+    const r = spawnSync(process.execPath, ['firmware-sim/bin/dtmfguard-sim.mjs', 'relay', '--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9'], {
+      cwd: ROOT,
+      env: { ...process.env, DTMFGUARD_RELAY_IO: stale },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^DG5308: .* is older than the relay \(it has no pending\(\)\): rebuild it with scripts\/build-native\.sh/);
+    expect(lines[0]).toContain(stale);
+  });
 });
