@@ -26,8 +26,8 @@
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { GCProfiler } from 'node:v8';
-import { RtpRelay, type RelayClock } from '../firmware-sim/relay/rtp-relay.ts';
-import { RecvBuffer, type UdpBatch } from '../firmware-sim/relay/udp-native.ts';
+import { RECV_SLOT_BYTES } from '../firmware-sim/relay/udp-native.ts';
+import { relayOnStandIn } from './udp-batch-stand-in.ts';
 import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
 import { encodeG711 } from '../src/dsp/g711.ts';
 import { G711Masker } from '../src/dsp/masker.ts';
@@ -66,46 +66,9 @@ function maskerImplementation(): 'kernel' | 'js' {
 const LINE_PACKETS = Math.floor(line.length / PTIME);
 
 let now = 0;
-const clock: RelayClock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
-
-// The addon's stand-in: what the relay hands to watch() is how the driver reaches it.
-let recvBuffer: ArrayBuffer | null = null;
-let slotBytes = 0;
-let onRecv: (n: number) => void = () => {};
-let onTimer: (n: number) => void = () => {};
-let timerAt = Infinity;
-let fds = 3;
-let sends = 0;
-const lib: UdpBatch = {
-  open: () => [fds++, 40_000, 8 << 20],
-  watch(_fd, buffer, _slots, size, fn) {
-    if (buffer) {
-      recvBuffer = buffer;
-      slotBytes = size;
-      onRecv = fn;
-    } else onTimer = fn;
-    return {};
-  },
-  unwatch: () => {},
-  send: (_fd, _b, _t, count) => {
-    sends += count;
-    return 0;
-  },
-  timer: () => fds++,
-  arm: (_fd, ms) => {
-    timerAt = now + ms;
-  },
-  close: () => {},
-  // The driver hands over every datagram it writes at once: nothing ever waits in this socket.
-  pending: () => false,
-};
-
-const relay = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', mirror: '127.0.0.1:9', secure: true, lookaheadMs: 40, clock });
-// The native path's start without sockets (start() takes it only on the system clock with the addon loaded).
-(relay as unknown as { startNative(l: UdpBatch, a: { host: string; port: number; family: 4 }): void }).startNative(lib, { host: '127.0.0.1', port: 0, family: 4 });
-if (!recvBuffer) throw new Error('the relay did not hand over its receive buffer');
-// Read through the relay's own layout (udp-native.ts), as the addon fills it.
-const { bytes, lengths, ages } = new RecvBuffer(recvBuffer);
+// The driver hands over every datagram it writes at once: nothing ever waits in this socket.
+const io = relayOnStandIn({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', mirror: '127.0.0.1:9', secure: true, lookaheadMs: 40 }, () => now, () => false);
+const { bytes, lengths, ages } = io.recv;
 if (lengths.length < BATCH) throw new Error(`receive buffer of ${lengths.length} slots`);
 
 const ssrcs = new Uint32Array(STREAMS);
@@ -122,7 +85,7 @@ for (let i = 0; i < STREAMS; i++) tsBase[i] = Math.imul(0x85ebca6b, i + 7) >>> 0
 
 /** Writes round r's packet of stream i into receive slot k (RFC 3550 §5.1 fixed header, PT 0), no allocation. */
 function write(k: number, i: number, r: number): void {
-  const o = k * slotBytes;
+  const o = k * RECV_SLOT_BYTES;
   const seq = (r + i) & 0xffff;
   const ts = (tsBase[i] + Math.imul(r, PTIME)) >>> 0;
   const ssrc = ssrcs[i];
@@ -149,17 +112,17 @@ function round(r: number): void {
   for (let first = 0; first < STREAMS; first += BATCH) {
     const n = Math.min(BATCH, STREAMS - first);
     const at = t0 + ((first + n - 1) * 20) / STREAMS;
-    if (!driverOnly && timerAt <= at) {
-      now = timerAt;
-      timerAt = Infinity;
-      onTimer(0);
+    if (!driverOnly && io.timerAt <= at) {
+      now = io.timerAt;
+      io.timerAt = Infinity;
+      io.onTimer();
     }
     now = at;
     for (let k = 0; k < n; k++) {
       write(k, first + k, r);
       ages[k] = at - (t0 + ((first + k) * 20) / STREAMS);
     }
-    if (!driverOnly) onRecv(n);
+    if (!driverOnly) io.onRecv(n);
   }
 }
 
@@ -184,7 +147,7 @@ if (sites) {
 const profiler = new GCProfiler();
 profiler.start();
 const used0 = used();
-const sends0 = sends;
+const sends0 = io.sent;
 const cpu0 = process.cpuUsage();
 for (let r = WARMUP_ROUNDS; r < WARMUP_ROUNDS + ROUNDS; r++) round(r);
 const cpu = process.cpuUsage(cpu0);
@@ -236,10 +199,10 @@ const out = {
   mark_compacts: markCompacts.length,
   mark_compact_ms_total: Number(ms(markCompacts).toFixed(2)),
   cpu_us_per_packet: Number(((cpu.user + cpu.system) / packets).toFixed(3)),
-  sent_per_packet: Number(((sends - sends0) / packets).toFixed(3)),
-  masked: relay.stats().audioMasked,
+  sent_per_packet: Number(((io.sent - sends0) / packets).toFixed(3)),
+  masked: io.relay.stats().audioMasked,
   /** The masker's implementation: the JS reference allocates some 90 bytes a packet more than the kernel. */
   masker: maskerImplementation(),
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
-await relay.stop();
+await io.relay.stop();

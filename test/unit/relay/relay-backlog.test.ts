@@ -10,51 +10,22 @@
  * stand-in for the addon, under a fake clock, as scripts/relay-alloc.ts drives it.
  */
 import { describe, expect, it } from 'vitest';
-import { RtpRelay, type RelayClock } from '../../../firmware-sim/relay/rtp-relay.ts';
-import { RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, type UdpBatch } from '../../../firmware-sim/relay/udp-native.ts';
+import { RECV_SLOT_BYTES, RECV_SLOTS } from '../../../firmware-sim/relay/udp-native.ts';
 import { serializeRtp } from '../../../src/rtp/packet.ts';
+import { relayOnStandIn } from '../../../scripts/udp-batch-stand-in.ts';
 
 const STREAMS = 4;
 const PTIME = 160;
 
 function rig() {
   let now = 0;
-  const clock: RelayClock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
-  let recv: RecvBuffer | undefined;
-  let onRecv: (n: number) => void = () => {};
-  let onTimer: (n: number) => void = () => {};
-  let timerAt = Infinity;
-  let fds = 3;
-  let sent = 0;
   /** Datagrams in the stand-in's socket, not yet handed over. */
   let waiting = 0;
-  const lib: UdpBatch = {
-    open: () => [fds++, 40_000, 8 << 20],
-    watch(_fd, buffer, _slots, _size, fn) {
-      if (buffer) {
-        recv = new RecvBuffer(buffer);
-        onRecv = fn;
-      } else onTimer = fn;
-      return {};
-    },
-    unwatch: () => {},
-    send: (_fd, _b, _t, count) => {
-      sent += count;
-      return 0;
-    },
-    timer: () => fds++,
-    arm: (_fd, ms) => {
-      timerAt = now + Math.max(ms, 1e-6);
-    },
-    close: () => {},
-    pending: () => waiting > 0,
-  };
-  const relay = new RtpRelay({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true, lookaheadMs: 40, clock });
-  (relay as unknown as { startNative(l: UdpBatch, a: { host: string; port: number; family: 4 }): void }).startNative(lib, { host: '127.0.0.1', port: 0, family: 4 });
+  const io = relayOnStandIn({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true, lookaheadMs: 40 }, () => now, () => waiting > 0);
   const tick = () => {
-    if (timerAt <= now) {
-      timerAt = Infinity;
-      onTimer(0);
+    if (io.timerAt <= now) {
+      io.timerAt = Infinity;
+      io.onTimer();
     }
   };
   /** Hands over datagrams (each with its arrival time) as the addon would, at most RECV_SLOTS a batch, ticks in between. */
@@ -65,20 +36,14 @@ function rig() {
       const batch = queued.slice(first, first + RECV_SLOTS);
       waiting -= batch.length;
       batch.forEach((q, k) => {
-        recv!.bytes.set(q.datagram, k * RECV_SLOT_BYTES);
-        recv!.lengths[k] = q.datagram.length;
-        recv!.ages[k] = now - q.at;
+        io.recv.bytes.set(q.datagram, k * RECV_SLOT_BYTES);
+        io.recv.lengths[k] = q.datagram.length;
+        io.recv.ages[k] = now - q.at;
       });
-      onRecv(batch.length);
+      io.onRecv(batch.length);
     }
   };
-  return {
-    relay,
-    read,
-    tick,
-    setNow: (t: number) => (now = t),
-    sent: () => sent,
-  };
+  return { relay: io.relay, read, tick, setNow: (t: number) => (now = t), sent: () => io.sent };
 }
 
 /** Round r of stream i: 20 ms of quiet µ-law, arriving at 20·r ms. */

@@ -1,0 +1,60 @@
+/**
+ * A stand-in for the relay's socket addon (firmware-sim/relay/udp-native.ts, UdpBatch) with a relay
+ * on its native path and no sockets, under a fake clock: the driver writes datagrams into the
+ * relay's own receive buffer as recvmmsg would and calls `onRecv(n)`, fires the release timer with
+ * `onTimer()` when `timerAt` has come, and counts what the relay sends. Used by
+ * scripts/relay-alloc.ts and the relay's stall test (test/unit/relay/relay-backlog.test.ts).
+ */
+import { RtpRelay, type RelayClock, type RtpRelayOptions } from '../firmware-sim/relay/rtp-relay.ts';
+import { RecvBuffer, type UdpBatch } from '../firmware-sim/relay/udp-native.ts';
+
+export interface UdpBatchStandIn {
+  relay: RtpRelay;
+  /** The relay's receive buffer, through its own layout. */
+  recv: RecvBuffer;
+  /** When the relay's release timer is armed for (Infinity: not armed). */
+  timerAt: number;
+  /** Datagrams the relay has sent (forward and mirror counted apart). */
+  sent: number;
+  /** Hands the relay a batch of `n` datagrams, written into slots 0..n-1 of `recv`. */
+  onRecv(n: number): void;
+  /** Fires the release timer. */
+  onTimer(): void;
+}
+
+/**
+ * A relay with `opts` (clock aside) on the stand-in. `now` is the fake clock; `pending` answers the
+ * addon's question whether a datagram waits in the socket.
+ */
+export function relayOnStandIn(opts: Omit<RtpRelayOptions, 'clock'>, now: () => number, pending: () => boolean): UdpBatchStandIn {
+  const clock: RelayClock = { now, setTimeout: () => 0, clearTimeout: () => {} };
+  let buffer: ArrayBuffer | null = null;
+  let fds = 3;
+  const s = { timerAt: Infinity, sent: 0, onRecv: (_n: number) => {}, onTimer: () => {} };
+  const lib: UdpBatch = {
+    open: () => [fds++, 40_000, 8 << 20],
+    watch(_fd, b, _slots, _size, fn) {
+      if (b) {
+        buffer = b;
+        s.onRecv = fn;
+      } else s.onTimer = () => fn(0);
+      return {};
+    },
+    unwatch: () => {},
+    send: (_fd, _b, _t, count) => {
+      s.sent += count;
+      return 0;
+    },
+    timer: () => fds++,
+    arm: (_fd, ms) => {
+      s.timerAt = now() + ms;
+    },
+    close: () => {},
+    pending,
+  };
+  const relay = new RtpRelay({ ...opts, clock });
+  // The native path's start without sockets (start() takes it only on the system clock with the addon loaded).
+  (relay as unknown as { startNative(l: UdpBatch, a: { host: string; port: number; family: 4 }): void }).startNative(lib, { host: '127.0.0.1', port: 0, family: 4 });
+  if (!buffer) throw new Error('the relay did not hand over its receive buffer');
+  return Object.assign(s, { relay, recv: new RecvBuffer(buffer) });
+}
