@@ -9,6 +9,7 @@
  *   npx tsx scripts/bench-verify-inband.ts [--runs 5] [--streams 200] [--seconds 120]
  */
 import { encodeAlaw } from '../src/dsp/g711.ts';
+import { emptyArray } from '../src/empty-array.ts';
 import { InbandStream, type InbandFinding } from '../src/verify/inband-stream.ts';
 import { benchWorkload } from './dsp-workload.ts';
 
@@ -36,7 +37,8 @@ for (let r = 0; r < runs; r++) {
       if (at + PACKET > codes.length) at = 0;
       st[s].push('alaw', p * PACKET, codes.subarray(at, at + PACKET), out);
       found += out.length;
-      out.length = 0;
+      // Popped, not `length = 0` (which drops the array's store): the loop measures the receivers, not the driver's allocations.
+      emptyArray(out);
     }
   }
   for (const s of st) {
