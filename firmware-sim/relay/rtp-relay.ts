@@ -29,7 +29,7 @@ import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
 import { relayTimes, T_NOW, T_SENT } from './relay-times.ts';
 import { ReleaseQueue } from './release-queue.ts';
 import { RtpHeaderView } from './rtp-header-view.ts';
-import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream } from './rtp-stream.ts';
+import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream, type StreamHooks, type StreamSettings } from './rtp-stream.ts';
 import { loadUdpBatch, RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, SendQueue, type UdpBatch } from './udp-native.ts';
 
 /** The relay's only source of time (ms, monotonic), injectable so timing logic runs under fake time. */
@@ -161,6 +161,13 @@ export class RtpRelay extends EventEmitter {
   private readonly header = new RtpHeaderView();
   /** The clock reading the streams act at, and the arrival time of what they send (relay-times.ts). */
   private readonly times = relayTimes();
+  /** Shared by every stream of the relay, not made per stream (see StreamHooks). */
+  private readonly streamSettings: StreamSettings;
+  private readonly streamHooks: StreamHooks = {
+    isSecure: (ssrc) => (this.secureOf ? this.secureOf(ssrc) : this.secureOn),
+    send: (d) => this.send(d),
+    masked: (ssrc, span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
+  };
 
   constructor(opts: RtpRelayOptions) {
     super();
@@ -183,6 +190,14 @@ export class RtpRelay extends EventEmitter {
     this.secureOf = opts.secureOf;
     const rb = opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER;
     this.recvBufferBytes = rb === 0 ? 0 : checkRange('receive buffer', rb, 65_536, 256 << 20, 'DG5303');
+    this.streamSettings = {
+      maskTone: this.maskTone,
+      lookaheadMs: this.lookaheadMs,
+      jitterMs: this.jitterMs,
+      eventHangoverMs: this.eventHangoverMs,
+      maxGapMs: this.maxGapMs,
+      createMasker: this.masker,
+    };
   }
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
@@ -487,25 +502,7 @@ export class RtpRelay extends EventEmitter {
   }
 
   private newStream(key: number): RtpStream {
-    const ssrc = key >>> 0;
-    const s = new RtpStream(
-      ssrc,
-      {
-        maskTone: this.maskTone,
-        lookaheadMs: this.lookaheadMs,
-        jitterMs: this.jitterMs,
-        eventHangoverMs: this.eventHangoverMs,
-        maxGapMs: this.maxGapMs,
-        createMasker: this.masker,
-      },
-      {
-        isSecure: this.secureOf ? () => this.secureOf!(ssrc) : () => this.secureOn,
-        send: (d) => this.send(d),
-        masked: (span) => this.emit('masked', { channel: ssrc, ...span } satisfies RelayMaskedEvent),
-      },
-      this.counters,
-      this.times,
-    );
+    const s = new RtpStream(key >>> 0, this.streamSettings, this.streamHooks, this.counters, this.times);
     this.streams.set(key, s);
     return s;
   }

@@ -68,15 +68,21 @@ export interface StreamSettings {
   createMasker: MaskerFactory;
 }
 
+/**
+ * What a stream calls back. One object for all of a relay's streams, each call naming the stream's
+ * SSRC: closures per stream cost some 1.1 KB of JS heap each (their context, and the `name` property
+ * tsx's transform defines on every function), which the young-generation collector copies and then
+ * promotes when a thousand calls start at once (docs/benchmarks.md, RTP relay).
+ */
 export interface StreamHooks {
-  isSecure(): boolean;
+  isSecure(ssrc: number): boolean;
   /**
    * A datagram leaves; the time it arrived is in the stream's times[T_SENT] (relay-times.ts).
    * Audio is a view into the stream's reused storage (held-audio.ts), valid during the call only:
    * a sender that keeps the bytes longer must copy them.
    */
   send(datagram: Uint8Array): void;
-  masked(span: MaskedSpan): void;
+  masked(ssrc: number, span: MaskedSpan): void;
 }
 
 interface HeldEvent {
@@ -512,11 +518,13 @@ export class RtpStream {
     let out = this.out;
     if (out.length !== codes.length) out = this.out = this.outScratch.subarray(0, codes.length);
     this.masker!.process(codes, out);
-    if (start + out.length <= this.ring.length) this.ring.set(out, start);
+    const ring = this.ring;
+    if (start + out.length <= ring.length) ring.set(out, start);
     else {
-      const first = this.ring.length - start;
-      this.ring.set(out.subarray(0, first), start);
-      this.ring.set(out.subarray(first), 0);
+      // Across the ring's end: by octet, as two views of `out` would be two heap objects each time
+      // the ring wraps (6 bytes a packet averaged, scripts/relay-alloc.ts).
+      const mask = this.ringMask;
+      for (let i = 0; i < out.length; i++) ring[(start + i) & mask] = out[i];
     }
     this.fed += codes.length;
     const windows = this.masker!.drainWindows();
@@ -618,7 +626,7 @@ export class RtpStream {
    * secure: a secure-off command never unmasks audio keyed while secure mode was on (fail closed).
    */
   private secureAt(idx: number): boolean {
-    if (this.hooks.isSecure()) {
+    if (this.hooks.isSecure(this.ssrc)) {
       this.secureSeen = true;
       return true;
     }
@@ -632,6 +640,6 @@ export class RtpStream {
 
   private report(start: number, end: number, source: MaskedSource): void {
     this.counters.maskedWindows++;
-    this.hooks.masked({ startMs: (start * 1000) / SAMPLE_RATE, endMs: (end * 1000) / SAMPLE_RATE, source });
+    this.hooks.masked(this.ssrc, { startMs: (start * 1000) / SAMPLE_RATE, endMs: (end * 1000) / SAMPLE_RATE, source });
   }
 }

@@ -107,7 +107,7 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
     {
       isSecure: () => secureOn,
       send: (d) => sent.push({ data: Buffer.from(d), original: given.get(d) ?? d, at: now, arrivedAt: times[T_SENT] }),
-      masked: (span) => spans.push(span),
+      masked: (_ssrc, span) => spans.push(span),
     },
     counters,
     times,
