@@ -28,22 +28,40 @@ const INITIAL_SLOTS = 8;
  */
 const NO_VIEW = new Uint8Array(0);
 
+/**
+ * Every field array of a capacity, and the byte store, are views of one ArrayBuffer: its memory is
+ * outside the JS heap, so the collector copies only the views, where an array of its own each (small
+ * typed arrays keep their elements on the heap) was 2.8 KB of a new stream's 9.6 KB that the first
+ * young-generation collections copied and promoted (docs/benchmarks.md, RTP relay).
+ */
+function layout(to: number) {
+  const buffer = new ArrayBuffer(to * (3 * 8 + 5 * 4 + 1 + SLOT_BYTES));
+  let at = 0;
+  const f64 = () => new Float64Array(buffer, (at += to * 8) - to * 8, to);
+  const i32 = () => new Int32Array(buffer, (at += to * 4) - to * 4, to);
+  const u8 = (n: number) => new Uint8Array(buffer, (at += n) - n, n);
+  // The bytes first, at offset 0 (payload() compares a cached view's byteOffset with the slot's
+  // place in them); then Float64, then Int32: every view starts at a multiple of its element size.
+  const bytes = u8(to * SLOT_BYTES);
+  return { bytes, idx: f64(), arrivedAt: f64(), deadline: f64(), len: i32(), seq: i32(), payloadOffset: i32(), size: i32(), free: i32(), marker: u8(to) };
+}
+
 export class HeldAudio {
   /** Stream sample index of the packet's first sample. */
-  idx = new Float64Array(INITIAL_SLOTS);
+  idx: Float64Array;
   /** Samples (= payload octets). */
-  len = new Int32Array(INITIAL_SLOTS);
-  seq = new Int32Array(INITIAL_SLOTS);
-  marker = new Uint8Array(INITIAL_SLOTS);
+  len: Int32Array;
+  seq: Int32Array;
+  marker: Uint8Array;
   /** Offset of the payload in the datagram. */
-  payloadOffset = new Int32Array(INITIAL_SLOTS);
-  arrivedAt = new Float64Array(INITIAL_SLOTS);
-  deadline = new Float64Array(INITIAL_SLOTS);
-  private size = new Int32Array(INITIAL_SLOTS);
-  private bytes = new Uint8Array(INITIAL_SLOTS * SLOT_BYTES);
-  /** Datagrams larger than SLOT_BYTES (rare): a copy each, by slot. */
-  private large: (Uint8Array | undefined)[] = [];
-  private free = new Int32Array(INITIAL_SLOTS);
+  payloadOffset: Int32Array;
+  arrivedAt: Float64Array;
+  deadline: Float64Array;
+  private size: Int32Array;
+  private bytes: Uint8Array;
+  /** Datagrams larger than SLOT_BYTES (rare): a copy each, by slot; made with the first one. */
+  private large: (Uint8Array | undefined)[] | undefined;
+  private free: Int32Array;
   /** By slot: the last views handed out of `bytes` (NO_VIEW after growth, which replaces `bytes`). */
   private datagramViews: Uint8Array[] = [];
   private payloadViews: Uint8Array[] = [];
@@ -51,6 +69,17 @@ export class HeldAudio {
   private capacity = 0;
 
   constructor() {
+    const l = layout(INITIAL_SLOTS);
+    this.idx = l.idx;
+    this.arrivedAt = l.arrivedAt;
+    this.deadline = l.deadline;
+    this.len = l.len;
+    this.seq = l.seq;
+    this.payloadOffset = l.payloadOffset;
+    this.size = l.size;
+    this.free = l.free;
+    this.marker = l.marker;
+    this.bytes = l.bytes;
     this.grow(INITIAL_SLOTS);
   }
 
@@ -65,12 +94,12 @@ export class HeldAudio {
     const n = datagram.length;
     if (n <= SLOT_BYTES) {
       this.bytes.set(datagram, slot * SLOT_BYTES);
-      this.large[slot] = undefined;
+      if (this.large) this.large[slot] = undefined;
     } else {
       // new + set, not slice(): a Buffer's slice() is a view of the same memory.
       const copy = new Uint8Array(n);
       copy.set(datagram);
-      this.large[slot] = copy;
+      (this.large ??= new Array<Uint8Array | undefined>(this.capacity).fill(undefined))[slot] = copy;
     }
     this.size[slot] = n;
     this.idx[slot] = idx;
@@ -83,7 +112,7 @@ export class HeldAudio {
 
   /** The slot's datagram, writable in place: a view valid until the slot is freed. */
   datagram(slot: number): Uint8Array {
-    const large = this.large[slot];
+    const large = this.large?.[slot];
     if (large) return large;
     const n = this.size[slot];
     const v = this.datagramViews[slot];
@@ -95,7 +124,7 @@ export class HeldAudio {
 
   /** The slot's payload (its codewords): a view valid until the slot is freed. */
   payload(slot: number): Uint8Array {
-    const large = this.large[slot];
+    const large = this.large?.[slot];
     const off = this.payloadOffset[slot];
     if (large) return large.subarray(off, off + this.len[slot]);
     const at = slot * SLOT_BYTES + off;
@@ -106,42 +135,38 @@ export class HeldAudio {
   }
 
   release(slot: number): void {
-    this.large[slot] = undefined;
+    if (this.large) this.large[slot] = undefined;
     this.free[this.freeCount++] = slot;
   }
 
   private grow(to: number): void {
     const from = this.capacity;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(to);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(to);
-      b.set(a);
-      return b;
-    };
     if (from > 0) {
-      this.idx = f64(this.idx);
-      this.arrivedAt = f64(this.arrivedAt);
-      this.deadline = f64(this.deadline);
-      this.len = i32(this.len);
-      this.seq = i32(this.seq);
-      this.payloadOffset = i32(this.payloadOffset);
-      this.size = i32(this.size);
-      const m = new Uint8Array(to);
-      m.set(this.marker);
-      this.marker = m;
-      const bytes = new Uint8Array(to * SLOT_BYTES);
-      bytes.set(this.bytes);
-      this.bytes = bytes;
+      const l = layout(to);
+      l.idx.set(this.idx);
+      l.arrivedAt.set(this.arrivedAt);
+      l.deadline.set(this.deadline);
+      l.len.set(this.len);
+      l.seq.set(this.seq);
+      l.payloadOffset.set(this.payloadOffset);
+      l.size.set(this.size);
+      l.marker.set(this.marker);
+      l.bytes.set(this.bytes);
+      this.idx = l.idx;
+      this.arrivedAt = l.arrivedAt;
+      this.deadline = l.deadline;
+      this.len = l.len;
+      this.seq = l.seq;
+      this.payloadOffset = l.payloadOffset;
+      this.size = l.size;
+      this.marker = l.marker;
+      this.bytes = l.bytes;
+      this.free = l.free;
+      if (this.large) this.large = Array.from({ length: to }, (_, i) => this.large![i]);
     }
     this.datagramViews = new Array<Uint8Array>(to).fill(NO_VIEW);
     this.payloadViews = new Array<Uint8Array>(to).fill(NO_VIEW);
-    this.large = Array.from({ length: to }, (_, i) => this.large[i]);
     // Every slot was taken when growing: the free stack holds only the new ones.
-    this.free = new Int32Array(to);
     this.freeCount = 0;
     for (let s = to - 1; s >= from; s--) this.free[this.freeCount++] = s;
     this.capacity = to;

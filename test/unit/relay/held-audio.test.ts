@@ -39,7 +39,7 @@ describe('HeldAudio', () => {
         for (const [take, n] of ops) {
           if (take || live.size === 0) {
             tag++;
-            const s = h.hold(datagram(tag, n), 12, tag, n - 12, tag & 0xffff, false);
+            const s = h.hold(datagram(tag, n), 12, tag, n - 12, tag & 0xffff, (tag & 1) === 1);
             // The times are the caller's to write (rtp-stream.ts); they must survive growth too.
             h.arrivedAt[s] = tag + 0.25;
             h.deadline[s] = tag + 70.5;
@@ -53,7 +53,10 @@ describe('HeldAudio', () => {
           }
           for (const [s, t] of live) {
             expect(h.datagram(s)).toEqual(datagram(t, sizes.get(s)!));
-            expect(h.idx[s]).toBe(t);
+            expect(h.payload(s)).toEqual(datagram(t, sizes.get(s)!).subarray(12));
+            // Every field of every slot: they share one buffer (held-audio.ts's layout), so a
+            // view placed over another's would show here.
+            expect([h.idx[s], h.len[s], h.seq[s], h.marker[s], h.payloadOffset[s]]).toEqual([t, sizes.get(s)! - 12, t & 0xffff, t & 1, 12]);
             expect(h.arrivedAt[s]).toBe(t + 0.25);
             expect(h.deadline[s]).toBe(t + 70.5);
           }
