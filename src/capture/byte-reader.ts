@@ -63,8 +63,12 @@ export class ByteReader {
         return false;
       }
       const v = r.value;
-      const next = typeof v === 'string' ? Buffer.from(v, 'latin1') : (v as Uint8Array);
-      if (next.length === 0) continue;
+      const got = typeof v === 'string' ? Buffer.from(v, 'latin1') : (v as Uint8Array);
+      if (got.length === 0) continue;
+      // A plain Uint8Array over the same bytes, not the stream's Buffer: every record, payload and
+      // copy source is a subarray of this chunk, and a Buffer's subarray runs its species
+      // constructor (FastBuffer, in JS) each time; a plain one's does not.
+      const next = got.constructor === Uint8Array ? got : new Uint8Array(got.buffer, got.byteOffset, got.length);
       const rest = this.chunk.length - this.pos;
       if (rest === 0) {
         this.chunk = next;

@@ -6,6 +6,7 @@
 import type { ByteReader } from './byte-reader.ts';
 import { CAPTURE_CODES, captureError, type CaptureSummary } from './capture-errors.ts';
 import { MAX_RECORD_BYTES, type CapturedPacket } from './captured-packet.ts';
+import { RecordBatch } from './record-batch.ts';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -40,6 +41,20 @@ const MAX_BATCH = 4096;
  * view of the reader's chunk, valid while the consumer handles the batch.
  */
 export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): AsyncGenerator<CapturedPacket[]> {
+  for await (const b of readPcapRecords(r, summary)) {
+    const batch = new Array<CapturedPacket>(b.count);
+    for (let i = 0; i < b.count; i++) batch[i] = b.packetAt(i);
+    yield batch;
+  }
+}
+
+/**
+ * The records of each read chunk as one RecordBatch (no object, view or BigInt per record). The
+ * same batch object is refilled for every chunk: handle it before asking for the next. All records
+ * of a batch are in one chunk: the batch is handed out before every wait for more bytes, which
+ * may replace the chunk.
+ */
+export async function* readPcapRecords(r: ByteReader, summary: CaptureSummary): AsyncGenerator<RecordBatch> {
   const header = await r.read(FILE_HEADER);
   if (header.length < FILE_HEADER) {
     throw captureError(CAPTURE_CODES.tooShort, `pcap file header is ${header.length} bytes, expected 24: the file is truncated`);
@@ -57,18 +72,15 @@ export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): 
   const u32 = little
     ? (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
     : (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-  // Packets in one second share its BigInt (two BigInt operations per packet instead of four).
-  let lastSec = -1;
-  let secNs = 0n;
 
-  let batch: CapturedPacket[] = [];
+  const batch = new RecordBatch(MAX_BATCH);
   for (;;) {
     // The record header is read in place (no view of it per packet).
     let h = r.tryConsume(recHeader);
     if (h < 0) {
-      if (batch.length > 0) {
+      if (batch.count > 0) {
         yield batch;
-        batch = [];
+        batch.count = 0;
       }
       if (!(await r.fill(recHeader))) {
         if (r.buffered > 0) {
@@ -85,22 +97,22 @@ export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): 
     const inclLen = u32(b, h + 8);
     const origLen = u32(b, h + 12);
     if (inclLen > MAX_RECORD_BYTES) {
-      if (batch.length > 0) yield batch;
+      if (batch.count > 0) yield batch;
       summary.partial = { code: CAPTURE_CODES.badLength, offset: r.offset - recHeader,
         message: `record length ${inclLen} is beyond any snapshot length: the rest of the file was skipped` };
       return;
     }
-    let data = r.tryRead(inclLen);
-    if (!data) {
+    let at = r.tryConsume(inclLen);
+    if (at < 0) {
       // The header stays consumed while the body is awaited: hand out what is parsed first (its
-      // views are of the chunk the fill may replace).
-      if (batch.length > 0) {
+      // records are in the chunk the fill may replace).
+      if (batch.count > 0) {
         yield batch;
-        batch = [];
+        batch.count = 0;
       }
       await r.fill(inclLen);
-      data = r.tryRead(inclLen);
-      if (!data) {
+      at = r.tryConsume(inclLen);
+      if (at < 0) {
         summary.partial = { code: CAPTURE_CODES.truncated, offset: r.offset - recHeader,
           message: `capture ends inside a record (${r.buffered} of ${inclLen} bytes): the last record was skipped` };
         return;
@@ -108,14 +120,11 @@ export async function* readPcapBatches(r: ByteReader, summary: CaptureSummary): 
     }
     summary.packets++;
     summary.bytes += inclLen;
-    if (sec !== lastSec) {
-      lastSec = sec;
-      secNs = BigInt(sec) * 1_000_000_000n;
-    }
-    batch.push({ timestampNs: secNs + BigInt(frac * fracToNs), linkType, data, originalLength: origLen, interfaceId: 0 });
-    if (batch.length >= MAX_BATCH) {
+    if (batch.count === 0) batch.data = r.current;
+    batch.add(at, inclLen, sec, frac * fracToNs, origLen, linkType, 0);
+    if (batch.count >= MAX_BATCH) {
       yield batch;
-      batch = [];
+      batch.count = 0;
     }
   }
 }

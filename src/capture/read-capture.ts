@@ -3,6 +3,7 @@
  *
  *   for await (const pkt of reader) ...   // constant memory, one record at a time
  *   for await (const b of reader.batches()) ...  // or: the records of each read chunk in one array
+ *   for await (const b of reader.records()) ...  // or: the same as a RecordBatch (no object per record)
  *   reader.summary                        // format, counts, what was skipped, why it stopped early
  *
  * An unreadable file (empty, not a capture, damaged header) throws a DgError (DG6xxx, exit 2) from
@@ -13,10 +14,12 @@ import { isDgError } from '../errors.ts';
 import { ByteReader } from './byte-reader.ts';
 import { CAPTURE_CODES, captureError, type CaptureSummary } from './capture-errors.ts';
 import type { CapturedPacket } from './captured-packet.ts';
-import { isPcapMagic, readPcapBatches } from './pcap.ts';
+import { isPcapMagic, readPcapBatches, readPcapRecords } from './pcap.ts';
 import { isPcapngMagic, readPcapng } from './pcapng.ts';
+import { RecordBatch } from './record-batch.ts';
 
 export type { CapturedPacket } from './captured-packet.ts';
+export { RecordBatch } from './record-batch.ts';
 
 export interface CaptureReader extends AsyncIterable<CapturedPacket> {
   readonly summary: CaptureSummary;
@@ -25,23 +28,50 @@ export interface CaptureReader extends AsyncIterable<CapturedPacket> {
    * loop). Optional for other readers (live capture); iterate a reader once, one way or the other.
    */
   batches?(): AsyncIterable<CapturedPacket[]>;
+  /**
+   * The same records without an object per record (record-batch.ts); one RecordBatch refilled
+   * each time, so handle it before asking for the next. Optional, like `batches`.
+   */
+  records?(): AsyncIterable<RecordBatch>;
 }
+
+/** How one format's records come out: as packet arrays, or as record batches. */
+interface Shape<T> {
+  pcap: (r: ByteReader, summary: CaptureSummary) => AsyncGenerator<T>;
+  pcapng: (r: ByteReader, summary: CaptureSummary) => AsyncGenerator<T>;
+  size: (b: T) => number;
+}
+
+const PACKETS: Shape<CapturedPacket[]> = {
+  pcap: readPcapBatches,
+  pcapng: (r, summary) => singles(readPcapng(r, summary)),
+  size: (b) => b.length,
+};
+
+const RECORDS: Shape<RecordBatch> = {
+  pcap: readPcapRecords,
+  pcapng: (r, summary) => singleRecords(readPcapng(r, summary)),
+  size: (b) => b.count,
+};
 
 export function readCapture(source: Readable | AsyncIterable<Uint8Array>): CaptureReader {
   const summary: CaptureSummary = { format: 'unknown', packets: 0, bytes: 0, skipped: {} };
   let started = false;
-  const start = (): AsyncGenerator<CapturedPacket[]> => {
+  const start = <T>(shape: Shape<T>): AsyncGenerator<T> => {
     if (started) throw new Error('a capture reader can be iterated only once');
     started = true;
-    return iterate(source, summary);
+    return iterate(source, summary, shape);
   };
   return {
     summary,
     [Symbol.asyncIterator]() {
-      return flatten(start());
+      return flatten(start(PACKETS));
     },
     batches() {
-      return { [Symbol.asyncIterator]: start };
+      return { [Symbol.asyncIterator]: () => start(PACKETS) };
+    },
+    records() {
+      return { [Symbol.asyncIterator]: () => start(RECORDS) };
     },
   };
 }
@@ -50,7 +80,7 @@ async function* flatten(batches: AsyncGenerator<CapturedPacket[]>): AsyncGenerat
   for await (const b of batches) yield* b;
 }
 
-async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: CaptureSummary): AsyncGenerator<CapturedPacket[]> {
+async function* iterate<T>(source: Readable | AsyncIterable<Uint8Array>, summary: CaptureSummary, shape: Shape<T>): AsyncGenerator<T> {
   const r = new ByteReader(source);
   let yielded = false;
   try {
@@ -65,13 +95,13 @@ async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: C
     }
     // Look at the magic without consuming it: each format reader parses its own file header.
     const magic = r.peek(4)!;
-    let inner: AsyncGenerator<CapturedPacket[]>;
-    if (isPcapMagic(magic)) inner = readPcapBatches(r, summary);
-    else if (isPcapngMagic(magic)) inner = singles(readPcapng(r, summary));
+    let inner: AsyncGenerator<T>;
+    if (isPcapMagic(magic)) inner = shape.pcap(r, summary);
+    else if (isPcapngMagic(magic)) inner = shape.pcapng(r, summary);
     else throw captureError(CAPTURE_CODES.badMagic, 'not a pcap or pcapng capture (unknown magic number): give a file written by tcpdump, tshark or Wireshark');
     try {
       for await (const b of inner) {
-        if (b.length === 0) continue;
+        if (shape.size(b) === 0) continue;
         yielded = true;
         yield b;
       }
@@ -93,6 +123,12 @@ async function* iterate(source: Readable | AsyncIterable<Uint8Array>, summary: C
 /** pcapng's reader yields packet by packet (blocks of many kinds); as one-packet batches. */
 async function* singles(packets: AsyncGenerator<CapturedPacket>): AsyncGenerator<CapturedPacket[]> {
   for await (const p of packets) yield [p];
+}
+
+/** pcapng's packets as record batches of one (the same batch refilled). */
+async function* singleRecords(packets: AsyncGenerator<CapturedPacket>): AsyncGenerator<RecordBatch> {
+  const batch = new RecordBatch(1);
+  for await (const p of packets) yield RecordBatch.of(p, batch);
 }
 
 function ioReason(e: unknown): string {

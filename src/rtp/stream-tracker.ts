@@ -102,8 +102,9 @@ interface Stream {
    */
   baseTs: number;
   maxTs: number;
-  firstNs: bigint;
-  lastNs: bigint;
+  /** Capture time of the first and the last packet, in the tracker's clock (`StreamTracker.clock`). */
+  first: number;
+  last: number;
   packets: number;
   audioPackets: number;
   eventPackets: number;
@@ -119,7 +120,8 @@ interface Stream {
 interface Candidate {
   sequence: number;
   data: Uint8Array;
-  ns: bigint;
+  /** Capture time in the tracker's clock. */
+  at: number;
 }
 
 export class StreamTracker {
@@ -134,7 +136,18 @@ export class StreamTracker {
   /** Reused for the reassembler's and the deduplicator's output (no array per packet). */
   private readonly chunks: AudioChunk[] = [];
   private readonly evs: DedupedEvent[] = [];
-  private nextSweepNs: bigint | undefined;
+  /**
+   * Capture time of the packet being handled, in nanoseconds since `originNs` (the first packet's
+   * whole second): a number, so the per-packet path makes no BigInt (each BigInt operation is an
+   * allocation), and in a typed array so it reaches the methods it is used in without a heap
+   * number per call. Exact while within 2^53 ns (104 days) of the origin.
+   */
+  private readonly clock = new Float64Array(1);
+  private originNs: bigint | undefined;
+  private originSec = 0;
+  /** When the next idle sweep is due and when the last ran, in the clock's units (NaN: none yet). */
+  private nextSweep = Number.NaN;
+  private lastSweep = Number.NaN;
   private readonly candidates = new Map<string, Candidate>();
   private readonly ports: Set<number>;
   private readonly defaults: Map<number, PayloadKind>;
@@ -144,8 +157,7 @@ export class StreamTracker {
   /** Reports of streams finished by the idle timeout. */
   private readonly finished: StreamReport[] = [];
   private readonly out: TrackerOutput[] = [];
-  private lastSweepNs: bigint | undefined;
-  private readonly idleNs: bigint;
+  private readonly idleNs: number;
   sipMessages = 0;
   sdpMedia = 0;
   /** UDP datagrams that belonged to no RTP stream. */
@@ -155,7 +167,7 @@ export class StreamTracker {
     this.ports = new Set(opts.rtpPorts ?? []);
     this.opts = { eventPt: opts.eventPt ?? 101, reorderWindow: opts.reorderWindow ?? 50, maxCandidates: opts.maxCandidates ?? 4096,
       idleTimeoutMs: opts.idleTimeoutMs ?? 60_000 };
-    this.idleNs = BigInt(Math.round(this.opts.idleTimeoutMs * 1e6));
+    this.idleNs = Math.round(this.opts.idleTimeoutMs * 1e6);
     this.defaults = new Map<number, PayloadKind>([[0, 'ulaw'], [8, 'alaw'], [this.opts.eventPt, 'telephone-event']]);
   }
 
@@ -164,33 +176,63 @@ export class StreamTracker {
    * that the next `push` reuses (consume it first).
    */
   push(udp: UdpDatagram, ns: bigint): TrackerOutput[] {
+    if (this.originNs === undefined) this.setOrigin(ns);
+    this.clock[0] = Number(ns - this.originNs!);
+    const p = udp.payload;
+    return this.pushAt(udp.src, udp.srcPort, udp.dst, udp.dstPort, p, 0, p.length);
+  }
+
+  /**
+   * `push` of a datagram whose payload is `bytes[start, end)` (a capture reader's chunk), captured
+   * `sec` seconds and `nsec` nanoseconds after the Unix epoch: the verifier's per-packet path, with
+   * no datagram object, payload view or BigInt made for it.
+   */
+  pushRecord(src: string, srcPort: number, dst: string, dstPort: number, bytes: Uint8Array, start: number, end: number, sec: number, nsec: number): TrackerOutput[] {
+    if (this.originNs === undefined) this.setOrigin(BigInt(sec) * 1_000_000_000n + BigInt(nsec));
+    this.clock[0] = (sec - this.originSec) * 1e9 + nsec;
+    return this.pushAt(src, srcPort, dst, dstPort, bytes, start, end);
+  }
+
+  private setOrigin(ns: bigint): void {
+    this.originSec = Number(ns / 1_000_000_000n);
+    this.originNs = BigInt(this.originSec) * 1_000_000_000n;
+  }
+
+  /** Nanoseconds since the Unix epoch of a time in the clock's units. */
+  private epochNs(t: number): bigint {
+    return this.originNs! + BigInt(t);
+  }
+
+  private pushAt(src: string, srcPort: number, dst: string, dstPort: number, bytes: Uint8Array, start: number, end: number): TrackerOutput[] {
     // One array for every call (its contents are valid until the next push): a new one per packet was
     // an allocation per packet.
     const out = this.out;
     emptyArray(out);
+    const now = this.clock[0];
     // Sweep for idle streams about once a second of capture time: cheap, and bounds memory.
-    // (Compared, not subtracted: a BigInt difference per packet is an allocation per packet.)
-    if (this.lastSweepNs === undefined || ns > this.nextSweepNs! || ns < this.lastSweepNs) {
-      this.lastSweepNs = ns;
-      this.nextSweepNs = ns + 1_000_000_000n;
-      this.sweep(ns, out);
+    if (Number.isNaN(this.lastSweep) || now > this.nextSweep || now < this.lastSweep) {
+      this.lastSweep = now;
+      this.nextSweep = now + 1e9;
+      this.sweep(now, out);
     }
-    const payload = udp.payload;
-    if (payload.length < 12 || payload[0] >> 6 !== 2) {
+    const n = end - start;
+    if (n < 12 || bytes[start] >> 6 !== 2) {
+      const payload = view(bytes, start, end);
       if (looksLikeSip(payload)) this.learnSdp(payload);
       else this.nonRtp++;
       return out;
     }
-    const ssrc = ((payload[8] << 24) | (payload[9] << 16) | (payload[10] << 8) | payload[11]) >>> 0;
-    let s = this.find(udp, ssrc);
+    const ssrc = ((bytes[start + 8] << 24) | (bytes[start + 9] << 16) | (bytes[start + 10] << 8) | bytes[start + 11]) >>> 0;
+    let s = this.find(src, srcPort, dst, dstPort, ssrc);
     if (!s) {
-      const key = `${udp.src}|${udp.srcPort}|${udp.dst}|${udp.dstPort}|${ssrc}`;
+      const payload = view(bytes, start, end);
+      const key = `${src}|${srcPort}|${dst}|${dstPort}|${ssrc}`;
       if (!looksLikeRtp(payload)) {
         this.nonRtp++;
         return out;
       }
-      const destKey = `${udp.dst}|${udp.dstPort}`;
-      const foundBy = this.ports.has(udp.srcPort) || this.ports.has(udp.dstPort) ? 'port' : this.sdpByDest.has(destKey) ? 'sdp' : undefined;
+      const destKey = `${dst}|${dstPort}`;
+      const foundBy = this.ports.has(srcPort) || this.ports.has(dstPort) ? 'port' : this.sdpByDest.has(destKey) ? 'sdp' : undefined;
       const sequence = (payload[2] << 8) | payload[3];
       let previous: Candidate | undefined;
       if (!foundBy) {
@@ -201,31 +243,35 @@ export class StreamTracker {
             this.candidates.delete(this.candidates.keys().next().value as string);
             this.nonRtp++;
           }
-          this.candidates.set(key, { sequence, data: new Uint8Array(payload), ns });
+          this.candidates.set(key, { sequence, data: new Uint8Array(payload), at: now });
           return out;
         }
         previous = c;
         this.candidates.delete(key);
       }
-      s = this.newStream({ ssrc, src: udp.src, srcPort: udp.srcPort, dst: udp.dst, dstPort: udp.dstPort }, key, foundBy ?? 'heuristic', destKey, ns);
+      s = this.newStream({ ssrc, src, srcPort, dst, dstPort }, key, foundBy ?? 'heuristic', destKey, now);
       this.streams.set(key, s);
       this.index(s);
-      if (previous) this.handle(s, parseRtp(previous.data), previous.ns, out);
+      if (previous) {
+        this.clock[0] = previous.at;
+        this.handle(s, parseRtp(previous.data), out);
+        this.clock[0] = now;
+      }
     }
     // The usual packet (no CSRC, extension or padding) is read in place; anything else is parsed strictly.
-    if ((payload[0] & 0x3f) === 0) {
-      this.handleFields(s, payload[1] & 0x7f, (payload[2] << 8) | payload[3],
-        ((payload[4] << 24) | (payload[5] << 16) | (payload[6] << 8) | payload[7]) >>> 0, payload, 12, ns, out);
+    if ((bytes[start] & 0x3f) === 0) {
+      this.handleFields(s, bytes[start + 1] & 0x7f, (bytes[start + 2] << 8) | bytes[start + 3],
+        ((bytes[start + 4] << 24) | (bytes[start + 5] << 16) | (bytes[start + 6] << 8) | bytes[start + 7]) >>> 0, bytes, start + 12, end, out);
       return out;
     }
     let pkt: RtpPacket;
     try {
-      pkt = parseRtp(payload);
+      pkt = parseRtp(view(bytes, start, end));
     } catch {
       this.nonRtp++;
       return out;
     }
-    this.handle(s, pkt, ns, out);
+    this.handle(s, pkt, out);
     return out;
   }
 
@@ -233,11 +279,11 @@ export class StreamTracker {
     return (ssrc ^ ((srcPort << 16) | dstPort)) >>> 0;
   }
 
-  private find(udp: UdpDatagram, ssrc: number): Stream | undefined {
-    const hit = this.byHash.get(StreamTracker.hash(ssrc, udp.srcPort, udp.dstPort));
+  private find(src: string, srcPort: number, dst: string, dstPort: number, ssrc: number): Stream | undefined {
+    const hit = this.byHash.get(StreamTracker.hash(ssrc, srcPort, dstPort));
     if (hit === undefined) return undefined;
-    if (!Array.isArray(hit)) return sameFlow(hit.id, udp, ssrc) ? hit : undefined;
-    for (const s of hit) if (sameFlow(s.id, udp, ssrc)) return s;
+    if (!Array.isArray(hit)) return sameFlow(hit.id, src, srcPort, dst, dstPort, ssrc) ? hit : undefined;
+    for (const s of hit) if (sameFlow(s.id, src, srcPort, dst, dstPort, ssrc)) return s;
     return undefined;
   }
 
@@ -281,9 +327,9 @@ export class StreamTracker {
     for (const e of evs) out.push(this.eventOut(s, e));
   }
 
-  private sweep(nowNs: bigint, out: TrackerOutput[]): void {
+  private sweep(now: number, out: TrackerOutput[]): void {
     for (const [key, s] of this.streams) {
-      if (nowNs - s.lastNs <= this.idleNs) continue;
+      if (now - s.last <= this.idleNs) continue;
       this.flushStream(s, out);
       this.finished.push(this.report(s));
       this.streams.delete(key);
@@ -312,13 +358,13 @@ export class StreamTracker {
       events: s.eventCount,
       eventRepeats: s.events.repeats,
       malformedEvents: s.malformedEvents,
-      firstMs: nsToMs(s.firstNs),
-      lastMs: nsToMs(s.lastNs),
+      firstMs: nsToMs(this.epochNs(s.first)),
+      lastMs: nsToMs(this.epochNs(s.last)),
     };
   }
 
-  private newStream(id: StreamId, key: string, foundBy: Stream['foundBy'], destKey: string, ns: bigint): Stream {
-    return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), baseTs: -1, maxTs: -1, firstNs: ns, lastNs: ns,
+  private newStream(id: StreamId, key: string, foundBy: Stream['foundBy'], destKey: string, at: number): Stream {
+    return { id, key, sdp: undefined, sdpVersion: -1, foundBy, destKey, seq: new SequenceStats(), events: new EventDeduplicator(), baseTs: -1, maxTs: -1, first: at, last: at,
       packets: 0, audioPackets: 0, eventPackets: 0, otherPackets: 0, malformedEvents: 0, eventCount: 0, pts: new Set(), lastPt: -1 };
   }
 
@@ -330,15 +376,16 @@ export class StreamTracker {
     return s.sdp?.get(pt) ?? this.defaults.get(pt);
   }
 
-  private handle(s: Stream, pkt: RtpPacket, ns: bigint, out: TrackerOutput[]): void {
-    this.handleFields(s, pkt.payloadType, pkt.sequence, pkt.timestamp, pkt.payload, 0, ns, out);
+  private handle(s: Stream, pkt: RtpPacket, out: TrackerOutput[]): void {
+    this.handleFields(s, pkt.payloadType, pkt.sequence, pkt.timestamp, pkt.payload, 0, pkt.payload.length, out);
   }
 
-  /** A packet's fields; its payload is `bytes` from `start` to the end (no view made for audio). */
-  private handleFields(s: Stream, payloadType: number, sequence: number, timestamp: number, bytes: Uint8Array, start: number, ns: bigint, out: TrackerOutput[]): void {
+  /** A packet's fields, captured at `clock[0]`; its payload is `bytes[start, end)` (no view made for audio). */
+  private handleFields(s: Stream, payloadType: number, sequence: number, timestamp: number, bytes: Uint8Array, start: number, end: number, out: TrackerOutput[]): void {
     if (s.seq.record(sequence) < 0) return; // duplicate sequence number: already processed
+    const now = this.clock[0];
     s.packets++;
-    s.lastNs = ns;
+    s.last = now;
     if (payloadType !== s.lastPt) {
       s.pts.add(payloadType);
       s.lastPt = payloadType;
@@ -351,23 +398,23 @@ export class StreamTracker {
       s.audioPackets++;
       s.codec = kind;
       // Arrival in timestamp units, relative to the stream's first packet so a Number keeps precision.
-      s.seq.recordTransit((Number(ns - s.firstNs) / 1e9) * CLOCK_RATE, extTs);
+      s.seq.recordTransit(((now - s.first) / 1e9) * CLOCK_RATE, extTs);
       s.audio ??= new AudioReassembler(s.baseTs, { reorderWindow: this.opts.reorderWindow });
       const chunks = this.chunks;
-      s.audio.pushBytes(extTs, kind, bytes, start, bytes.length, chunks);
+      s.audio.pushBytes(extTs, kind, bytes, start, end, chunks);
       for (let i = 0; i < chunks.length; i++) out.push(audioOut(s.id, chunks[i]));
       emptyArray(chunks);
     } else if (kind === 'telephone-event') {
       s.eventPackets++;
       let ev;
       try {
-        ev = parseTelephoneEvent(start === 0 ? bytes : bytes.subarray(start));
+        ev = parseTelephoneEvent(view(bytes, start, end));
       } catch {
         s.malformedEvents++;
         return;
       }
       const evs = this.evs;
-      s.events.push(extTs, ev, ns, evs);
+      s.events.push(extTs, ev, this.epochNs(now), evs);
       for (let i = 0; i < evs.length; i++) out.push(this.eventOut(s, evs[i]));
       emptyArray(evs);
     } else {
@@ -404,8 +451,13 @@ function audioOut(stream: StreamId, c: AudioChunk): TrackerOutput {
   return { kind: 'audio', stream, codec: c.codec, sampleOffset: c.sampleOffset, codes: c.codes, silence: c.silence };
 }
 
-function sameFlow(id: StreamId, udp: UdpDatagram, ssrc: number): boolean {
-  return id.ssrc === ssrc && id.srcPort === udp.srcPort && id.dstPort === udp.dstPort && id.src === udp.src && id.dst === udp.dst;
+function sameFlow(id: StreamId, src: string, srcPort: number, dst: string, dstPort: number, ssrc: number): boolean {
+  return id.ssrc === ssrc && id.srcPort === srcPort && id.dstPort === dstPort && id.src === src && id.dst === dst;
+}
+
+/** `bytes[start, end)`, without a new view when that is all of it. */
+function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
 }
 
 function nsToMs(ns: bigint): number {

@@ -205,7 +205,20 @@ export async function verifyCapture(name: string, reader: CaptureReader, opts: C
       const outs = tracker.push(udp, pkt.timestampNs);
       for (let i = 0; i < outs.length; i++) consume(outs[i]);
     };
-    if (reader.batches) {
+    if (reader.records) {
+      // The usual frame goes from the reader's chunk to the tracker with no object, view or BigInt
+      // made for it (record-batch.ts, UdpDecoder.decodeRecord, StreamTracker.pushRecord).
+      for await (const b of reader.records()) {
+        const data = b.data;
+        for (let i = 0; i < b.count; i++) {
+          if (decoder.decodeRecord(b, i)) {
+            const outs = tracker.pushRecord(decoder.src, decoder.srcPort, decoder.dst, decoder.dstPort, data, decoder.start, decoder.end, b.secs[i], b.nsecs[i]);
+            for (let k = 0; k < outs.length; k++) consume(outs[k]);
+          } else handle(b.packetAt(i));
+        }
+        if (pool?.congested) await pool.drain();
+      }
+    } else if (reader.batches) {
       // One await per read chunk, not per packet.
       for await (const batch of reader.batches()) {
         for (let i = 0; i < batch.length; i++) handle(batch[i]);

@@ -3,12 +3,14 @@
  * against the general path (link-layer.ts → ip.ts → ip-reassembler.ts → udp.ts): the same datagram
  * or the same skip reason for every frame, including damaged headers (fast-check mutations of the
  * first 60 bytes), truncation, fragments, VLAN tags and Ethernet padding; and the same fragment
- * expiry.
+ * expiry. The record path (`decodeRecord` on a RecordBatch, the verifier's) the same way: every
+ * frame at an odd offset inside one buffer, other frames around it.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CapturedPacket } from '../../../src/capture/captured-packet.ts';
 import { encapsulate, udpIpPackets } from '../../../src/capture/frame-builder.ts';
+import { RecordBatch } from '../../../src/capture/record-batch.ts';
 import { UdpDecoder } from '../../../src/capture/udp-decoder.ts';
 
 const ENDPOINTS = { src: '10.2.0.7', srcPort: 20014, dst: '10.3.0.1', dstPort: 40014 };
@@ -19,10 +21,35 @@ function frames(payloadLength: number, mtu?: number): Uint8Array[] {
   return udpIpPackets(ENDPOINTS, payload, { mtu, id: 77 }).map((ip) => encapsulate({ linkType: 1 }, ip));
 }
 
-function decodeAll(data: Uint8Array[], fastPath: boolean, ns0 = 1_000_000_000n): unknown {
+function decodeAll(data: Uint8Array[], fastPath: boolean | 'record', ns0 = 1_000_000_000n): unknown {
+  if (fastPath === 'record') return decodeRecords(data, ns0);
   const d = new UdpDecoder({ fastPath });
   const out = data.map((f, i) => {
     const u = d.decode({ timestampNs: ns0 + BigInt(i) * 20_000_000n, linkType: 1, data: f, originalLength: f.length, interfaceId: 0 } satisfies CapturedPacket);
+    return u ? { ...u, payload: [...u.payload] } : undefined;
+  });
+  return { out, skipped: d.skipped, stats: d.reassembler.stats };
+}
+
+/**
+ * `decodeAll` by the record path: the frames one after another in one buffer (each at an odd
+ * offset, with filler between), `decodeRecord` and, where it declines, `decode(packetAt(i))`.
+ */
+function decodeRecords(data: Uint8Array[], ns0: bigint): unknown {
+  const d = new UdpDecoder();
+  const buf = new Uint8Array(data.reduce((n, f) => n + f.length + 3, 1)).fill(0xa5);
+  const b = new RecordBatch(data.length);
+  b.data = buf;
+  let o = 1;
+  data.forEach((f, i) => {
+    buf.set(f, o);
+    const ns = ns0 + BigInt(i) * 20_000_000n;
+    b.add(o, f.length, Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n), f.length, 1, 0);
+    o += f.length + 3;
+  });
+  const out = data.map((_, i) => {
+    if (d.decodeRecord(b, i)) return { src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort, payload: [...buf.subarray(d.start, d.end)] };
+    const u = d.decode(b.packetAt(i));
     return u ? { ...u, payload: [...u.payload] } : undefined;
   });
   return { out, skipped: d.skipped, stats: d.reassembler.stats };
@@ -34,12 +61,14 @@ describe('UdpDecoder fast path', () => {
     const fast = decodeAll(f, true) as { out: Array<{ payload: number[] }> };
     expect(fast.out[0]?.payload.length).toBe(172);
     expect(fast).toEqual(decodeAll(f, false));
+    expect(decodeAll(f, 'record')).toEqual(fast);
     // VLAN-tagged: the general path's (the fast one does not take it).
     const payload = Uint8Array.from({ length: 172 }, (_, i) => i);
     const tagged = encapsulate({ linkType: 1, vlanTags: [{ tpid: 0x8100, vid: 5 }] }, udpIpPackets(ENDPOINTS, payload)[0]);
     const t = decodeAll([tagged], true) as { out: Array<{ payload: number[] }> };
     expect(t.out[0]?.payload).toEqual([...payload]);
     expect(t).toEqual(decodeAll([tagged], false));
+    expect(decodeAll([tagged], 'record')).toEqual(t);
   });
 
   it('property: any damage to the headers, truncation or padding gives what the general path gives', () => {
@@ -53,7 +82,10 @@ describe('UdpDecoder fast path', () => {
           const g = new Uint8Array(Math.max(0, f.length + cut));
           g.set(f.subarray(0, Math.min(f.length, g.length)));
           for (const d of damage) if (d.at < g.length) g[d.at] = d.value;
-          expect(decodeAll([g], true)).toEqual(decodeAll([g], false));
+          const general = decodeAll([g], false);
+          expect(decodeAll([g], true)).toEqual(general);
+          // Between two usual frames, so a check that reads past its frame sees bytes of the next.
+          expect(decodeAll([f, g, f], 'record')).toEqual(decodeAll([f, g, f], false));
         },
       ),
       { numRuns: 1500 },
@@ -68,6 +100,7 @@ describe('UdpDecoder fast path', () => {
           const g = Uint8Array.from(f);
           g[at] = value;
           expect(decodeAll([g], true), `byte ${at} = ${value}`).toEqual(decodeAll([g], false));
+          expect(decodeAll([g], 'record'), `record: byte ${at} = ${value}`).toEqual(decodeAll([g], false));
         }
       }
     }
@@ -80,6 +113,7 @@ describe('UdpDecoder fast path', () => {
     const fast = decodeAll(seq, true) as { stats: { expired: number } };
     expect(fast.stats.expired).toBe(1);
     expect(fast).toEqual(decodeAll(seq, false));
+    expect(decodeAll(seq, 'record')).toEqual(fast);
   });
 
   it('fragments, and whole datagrams after them, expire and reassemble the same way', () => {
@@ -93,5 +127,6 @@ describe('UdpDecoder fast path', () => {
     expect(fast.stats.expired).toBe(1);
     expect(fast.stats.reassembled).toBe(1);
     expect(fast).toEqual(decodeAll(seq, false));
+    expect(decodeAll(seq, 'record')).toEqual(fast);
   });
 });
