@@ -24,7 +24,7 @@
  *   DTMFGUARD_BENCH_PIN=0 leaves both processes to the scheduler's choice of core;
  *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below);
  *   DTMFGUARD_BENCH_PARALLEL_GC=1: V8's default collector; DTMFGUARD_BENCH_V8_FLAGS: other V8 flags
- *   instead of --single-threaded-gc (collector experiments, e.g. "--single-threaded-gc --trace-gc-nvp").
+ *   instead of "--single-threaded-gc --no-memory-reducer" (collector experiments, e.g. add --trace-gc-nvp).
  *   DTMFGUARD_BENCH_RELAY_IO=native,dgram (default): the socket paths to run, one child process each,
  *   side by side (firmware-sim/relay/udp-native.ts); the dgram run's figures carry the suffix
  *   `_dgram` and are the reference the native ones are read against. Each line says its `io`.
@@ -41,12 +41,14 @@ import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../src/dsp/
 import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-load-harness.ts';
 
 // Garbage collection on the event loop thread alone: with parallel GC it waits for V8's helper
-// threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). A V8 flag
-// must be given at start-up (set later, it aborts V8): run again with it.
+// threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). And no
+// memory reducer, as `dtmfguard-sim` starts (its #! line): its full collections in a quiet isolate
+// stop the loop 2-18 ms. A V8 flag must be given at start-up (set later, it aborts V8 or reaches
+// only isolates made after it): run again with them.
 // One child per socket path (DTMFGUARD_RELAY_IO is read by the relay), one after the other.
 if (process.env.DTMFGUARD_BENCH_RELAY_CHILD !== '1') {
   const parallel = process.env.DTMFGUARD_BENCH_PARALLEL_GC === '1';
-  const flags = parallel ? [] : (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
+  const flags = parallel ? [] : (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc --no-memory-reducer').split(' ').filter(Boolean);
   const paths = (process.env.DTMFGUARD_BENCH_RELAY_IO ?? 'native,dgram').split(',').filter(Boolean);
   let status = 0;
   for (const io of paths) {
