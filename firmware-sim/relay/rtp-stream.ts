@@ -38,6 +38,7 @@ import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
 import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
 import { EventWindows } from './event-windows.ts';
+import { RecentSeqs } from './recent-seqs.ts';
 import { HeldAudio } from './held-audio.ts';
 import type { RtpHeaderFields } from './rtp-header-view.ts';
 import { isDtmfEvent, rewriteEventDatagram } from './event-rewrite.ts';
@@ -156,7 +157,7 @@ export class RtpStream {
   private readonly awaiting: number[] = [];
   private readonly events: HeldEvent[] = [];
   private readonly windows: EventWindows;
-  private readonly recentSeqs: number[] = [];
+  private readonly recentSeqs = new RecentSeqs(RECENT_SEQS);
   /** Clock time of the latest datagram or wake-up (ms). */
   private now = 0;
   /**
@@ -237,7 +238,7 @@ export class RtpStream {
       return;
     }
     if (idx < this.fed) {
-      if (this.recentSeqs.includes(p.sequence)) this.counters.duplicates++;
+      if (this.recentSeqs.has(p.sequence)) this.counters.duplicates++;
       else if (idx < this.fed - this.maxGapSamples() && ++this.farBehind >= RESYNC_AFTER) {
         // Far behind, again and again: the sender restarted its timestamps (same SSRC). Follow it
         // rather than drop the rest of the call as late.
@@ -406,7 +407,7 @@ export class RtpStream {
     this.pending.length = 0;
     this.feedSilence(target - this.fed);
     this.lastFedSeq = undefined;
-    this.recentSeqs.length = 0;
+    this.recentSeqs.clear();
     // A new timeline: the sender's clock is placed anew. A fence from the old one is moved by the
     // same jump, so it keeps covering what was sent before secure mode ended.
     if (this.fence !== -Infinity) this.fence += idx - this.fed;
@@ -470,8 +471,7 @@ export class RtpStream {
         if (missing < 0x8000) this.counters.lost += missing;
       }
       this.lastFedSeq = seq;
-      this.recentSeqs.push(seq);
-      if (this.recentSeqs.length > RECENT_SEQS) this.recentSeqs.shift();
+      this.recentSeqs.add(seq);
       this.awaiting.push(p);
       this.feed(h.payload(p));
     }
