@@ -46,22 +46,25 @@ function layout(to: number) {
   return { bytes, idx: f64(), arrivedAt: f64(), deadline: f64(), len: i32(), seq: i32(), payloadOffset: i32(), size: i32(), free: i32(), marker: u8(to) };
 }
 
+type Layout = ReturnType<typeof layout>;
+const KEPT = ['bytes', 'idx', 'arrivedAt', 'deadline', 'len', 'seq', 'payloadOffset', 'size', 'marker'] as const;
+
 export class HeldAudio {
   /** Stream sample index of the packet's first sample. */
-  idx: Float64Array;
+  idx!: Float64Array;
   /** Samples (= payload octets). */
-  len: Int32Array;
-  seq: Int32Array;
-  marker: Uint8Array;
+  len!: Int32Array;
+  seq!: Int32Array;
+  marker!: Uint8Array;
   /** Offset of the payload in the datagram. */
-  payloadOffset: Int32Array;
-  arrivedAt: Float64Array;
-  deadline: Float64Array;
-  private size: Int32Array;
-  private bytes: Uint8Array;
+  payloadOffset!: Int32Array;
+  arrivedAt!: Float64Array;
+  deadline!: Float64Array;
+  private size!: Int32Array;
+  private bytes!: Uint8Array;
   /** Datagrams larger than SLOT_BYTES (rare): a copy each, by slot; made with the first one. */
   private large: (Uint8Array | undefined)[] | undefined;
-  private free: Int32Array;
+  private free!: Int32Array;
   /** By slot: the last views handed out of `bytes` (NO_VIEW after growth, which replaces `bytes`). */
   private datagramViews: Uint8Array[] = [];
   private payloadViews: Uint8Array[] = [];
@@ -69,18 +72,14 @@ export class HeldAudio {
   private capacity = 0;
 
   constructor() {
-    const l = layout(INITIAL_SLOTS);
-    this.idx = l.idx;
-    this.arrivedAt = l.arrivedAt;
-    this.deadline = l.deadline;
-    this.len = l.len;
-    this.seq = l.seq;
-    this.payloadOffset = l.payloadOffset;
-    this.size = l.size;
-    this.free = l.free;
-    this.marker = l.marker;
-    this.bytes = l.bytes;
+    this.adopt(layout(INITIAL_SLOTS));
     this.grow(INITIAL_SLOTS);
+  }
+
+  /** Takes a layout's views as the store (their contents as they are). */
+  private adopt(l: Layout): void {
+    ({ bytes: this.bytes, idx: this.idx, arrivedAt: this.arrivedAt, deadline: this.deadline, len: this.len, seq: this.seq } = l);
+    ({ payloadOffset: this.payloadOffset, size: this.size, free: this.free, marker: this.marker } = l);
   }
 
   /**
@@ -143,25 +142,9 @@ export class HeldAudio {
     const from = this.capacity;
     if (from > 0) {
       const l = layout(to);
-      l.idx.set(this.idx);
-      l.arrivedAt.set(this.arrivedAt);
-      l.deadline.set(this.deadline);
-      l.len.set(this.len);
-      l.seq.set(this.seq);
-      l.payloadOffset.set(this.payloadOffset);
-      l.size.set(this.size);
-      l.marker.set(this.marker);
-      l.bytes.set(this.bytes);
-      this.idx = l.idx;
-      this.arrivedAt = l.arrivedAt;
-      this.deadline = l.deadline;
-      this.len = l.len;
-      this.seq = l.seq;
-      this.payloadOffset = l.payloadOffset;
-      this.size = l.size;
-      this.marker = l.marker;
-      this.bytes = l.bytes;
-      this.free = l.free;
+      // Every field but the free stack (rebuilt below) keeps its slots' values.
+      for (const k of KEPT) l[k].set(this[k]);
+      this.adopt(l);
       if (this.large) this.large = Array.from({ length: to }, (_, i) => this.large![i]);
     }
     this.datagramViews = new Array<Uint8Array>(to).fill(NO_VIEW);
