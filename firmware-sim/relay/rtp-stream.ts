@@ -101,6 +101,23 @@ interface HeldEvent {
 const SAMPLE_RATE = 8000;
 /** Gap fills go through the masker in pieces this long, so the output ring never overruns. */
 const FILL_CHUNK = 1024;
+/** What a stream's arrays are until its first audio packet: nothing to read or write. */
+const NONE: Uint8Array = new Uint8Array(0);
+/**
+ * The masker's output for one feed before it is copied into the stream's ring: filled and emptied
+ * inside feed(), with no call out between, so one serves every stream of the process. One each,
+ * and each stream's silence, were some 300 bytes of JS heap a stream that the collector copies and
+ * promotes when a thousand calls start together (docs/benchmarks.md, RTP relay).
+ */
+const OUT_SCRATCH = new Uint8Array(FILL_CHUNK);
+const silenceChunks = new Map<G711Codec, Uint8Array>();
+
+function silenceChunk(codec: G711Codec): Uint8Array {
+  let c = silenceChunks.get(codec);
+  if (!c) silenceChunks.set(codec, (c = new Uint8Array(FILL_CHUNK).fill(g711Silence(codec))));
+  return c;
+}
+
 /** Sequence numbers remembered to tell a duplicate from a late packet. */
 const RECENT_SEQS = 64;
 /** Far-behind packets in a row that mean the sender restarted its timestamps. */
@@ -137,13 +154,13 @@ export class RtpStream {
   private maskerOrigin = 0;
   /** Next stream sample index the masker expects. */
   private fed = 0;
-  private ring = new Uint8Array(0);
+  private ring = NONE;
   private ringMask = 0;
-  private silenceChunk = new Uint8Array(0);
-  /** The masker's output for one feed before it goes into the ring, FILL_CHUNK long, and the last view of it used. */
-  private outScratch = new Uint8Array(FILL_CHUNK);
-  private out = this.outScratch.subarray(0, 0);
-  private tone: Uint8Array = new Uint8Array(0);
+  /** FILL_CHUNK octets of the codec's silence (shared, read only). */
+  private silenceChunk = NONE;
+  /** The last view of OUT_SCRATCH used (a stream's packets are all alike). */
+  private out = NONE;
+  private tone = NONE;
   private lastPacketLength = 0;
   private lastFedSeq: number | undefined;
   /** Consecutive audio packets far behind the masker's position (see resync). */
@@ -450,7 +467,7 @@ export class RtpStream {
     while (size < this.D + 2048 + FILL_CHUNK) size <<= 1;
     this.ring = new Uint8Array(size);
     this.ringMask = size - 1;
-    this.silenceChunk = new Uint8Array(FILL_CHUNK).fill(g711Silence(codec));
+    this.silenceChunk = silenceChunk(codec);
     // The masker's own mask tone table (same level, phase 0 at each window start).
     this.tone = maskToneCodes(this.settings.maskTone, codec, SAMPLE_RATE);
   }
@@ -516,7 +533,7 @@ export class RtpStream {
     // a view of it per feed would be a heap object per packet; the scratch's view is made once per
     // length (a stream's packets are all alike).
     let out = this.out;
-    if (out.length !== codes.length) out = this.out = this.outScratch.subarray(0, codes.length);
+    if (out.length !== codes.length) out = this.out = OUT_SCRATCH.subarray(0, codes.length);
     this.masker!.process(codes, out);
     const ring = this.ring;
     if (start + out.length <= ring.length) ring.set(out, start);
