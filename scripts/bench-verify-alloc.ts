@@ -17,8 +17,8 @@
  * of the whole process and of the reading thread alone (`/proc/self/task`, 10 ms ticks).
  */
 import { spawnSync } from 'node:child_process';
+import { startHeapSites, printHeapSites } from './heap-sites.ts';
 import { readFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { GCProfiler } from 'node:v8';
 import { verifyCaptureFile } from '../src/verify/capture-verify.ts';
 
@@ -53,12 +53,7 @@ const threadCpu = (): number => {
   const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 };
-let sites: Session | undefined;
-if (process.env.DTMFGUARD_ALLOC_SITES === '1') {
-  sites = new Session();
-  sites.connect();
-  await sites.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-}
+const sites = await startHeapSites();
 const profiler = new GCProfiler();
 profiler.start();
 const used0 = used();
@@ -72,24 +67,7 @@ const threadS = threadCpu() - thread0;
 const used1 = used();
 const stats = (profiler.stop() as unknown as { statistics: GcStat[] }).statistics;
 const packets = verdict.capture!.packets;
-if (sites) {
-  interface Node {
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    selfSize: number;
-    children: Node[];
-  }
-  const { profile } = (await sites.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
-  const bySite = new Map<string, number>();
-  const name = (n: Node): string => `${n.callFrame.functionName || '(anonymous)'} (${n.callFrame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '') || 'builtin'}:${n.callFrame.lineNumber + 1})`;
-  // A builtin (subarray, set, BigInt) is named with its caller.
-  const walk = (n: Node, parent: string): void => {
-    const key = n.callFrame.url ? name(n) : `${name(n)} in ${parent}`;
-    if (n.selfSize) bySite.set(key, (bySite.get(key) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c, n.callFrame.url ? name(n) : parent);
-  };
-  walk(profile.head, '');
-  for (const [k, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stderr.write(`${(v / packets).toFixed(1).padStart(8)} B/packet  ${k}\n`);
-}
+if (sites) await printHeapSites(sites, packets);
 
 let allocated = 0;
 let prev = used0;

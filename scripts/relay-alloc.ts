@@ -24,7 +24,7 @@
  * survived each scavenge, CPU per packet.
  */
 import { spawnSync } from 'node:child_process';
-import { Session } from 'node:inspector/promises';
+import { printHeapSites, startHeapSites } from './heap-sites.ts';
 import { GCProfiler } from 'node:v8';
 import { RECV_SLOT_BYTES } from '../firmware-sim/relay/udp-native.ts';
 import { relayOnStandIn } from './udp-batch-stand-in.ts';
@@ -139,11 +139,7 @@ interface GcStat {
   afterGC: HeapStats;
 }
 const used = () => process.memoryUsage().heapUsed;
-const sites = process.env.DTMFGUARD_ALLOC_SITES === '1' ? new Session() : undefined;
-if (sites) {
-  sites.connect();
-  await sites.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-}
+const sites = await startHeapSites();
 const profiler = new GCProfiler();
 profiler.start();
 const used0 = used();
@@ -153,25 +149,7 @@ for (let r = WARMUP_ROUNDS; r < WARMUP_ROUNDS + ROUNDS; r++) round(r);
 const cpu = process.cpuUsage(cpu0);
 const used1 = used();
 const stats = (profiler.stop() as unknown as { statistics: GcStat[] }).statistics;
-if (sites) {
-  interface Node {
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    selfSize: number;
-    children: Node[];
-  }
-  const { profile } = (await sites.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
-  const bySite = new Map<string, number>();
-  const name = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} (${n.callFrame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '') || 'builtin'})`;
-  // A builtin (subarray, set) is named with its caller.
-  const walk = (n: Node, parent: string) => {
-    const key = n.callFrame.url ? name(n) : `${name(n)} in ${parent}`;
-    if (n.selfSize) bySite.set(key, (bySite.get(key) ?? 0) + n.selfSize);
-    for (const c of n.children) walk(c, name(n));
-  };
-  walk(profile.head, '');
-  const packetsMeasured = ROUNDS * STREAMS;
-  for (const [k, v] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stderr.write(`${(v / packetsMeasured).toFixed(1).padStart(8)} B/packet  ${k}\n`);
-}
+if (sites) await printHeapSites(sites, ROUNDS * STREAMS, 'packet', 25);
 
 let allocated = 0;
 let prev = used0;
