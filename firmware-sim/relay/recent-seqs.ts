@@ -1,6 +1,6 @@
 /**
- * The sequence numbers of a stream's last fed audio packets, to tell a duplicate (RFC 3550 §8.2:
- * a packet may arrive twice) from a late packet once its samples have been fed.
+ * The sequence numbers of a stream's last fed audio packets, to tell a duplicate (UDP may deliver
+ * an RTP packet twice) from a late packet once its samples have been fed.
  *
  * A fixed ring made with the stream, not an array grown by push: the array reached its size over
  * the stream's first 64 packets, so some 700 bytes a stream were allocated a second or more after
