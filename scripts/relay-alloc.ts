@@ -23,9 +23,8 @@
  * Prints one JSON line: bytes a packet, scavenges and mark-compacts with their pauses, what
  * survived each scavenge, CPU per packet.
  */
-import { spawnSync } from 'node:child_process';
 import { printHeapSites, startHeapSites } from './heap-sites.ts';
-import { GCProfiler } from 'node:v8';
+import { type HeapStats, pauseMs, restartWithSingleThreadedGc, startAllocation } from './gc-allocation.ts';
 import { RECV_SLOT_BYTES } from '../firmware-sim/relay/udp-native.ts';
 import { relayOnStandIn } from './udp-batch-stand-in.ts';
 import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
@@ -33,13 +32,7 @@ import { encodeG711 } from '../src/dsp/g711.ts';
 import { G711Masker } from '../src/dsp/masker.ts';
 import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../src/dsp/generator.ts';
 
-if (process.env.DTMFGUARD_ALLOC_CHILD !== '1') {
-  const r = spawnSync(process.execPath, ['--single-threaded-gc', ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, DTMFGUARD_ALLOC_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+restartWithSingleThreadedGc();
 
 const STREAMS = Number(process.env.STREAMS ?? 1000);
 const WARMUP_ROUNDS = Number(process.argv[2] ?? 100);
@@ -128,54 +121,27 @@ function round(r: number): void {
 
 for (let r = 0; r < WARMUP_ROUNDS; r++) round(r);
 
-interface HeapStats {
-  heapStatistics: { usedHeapSize: number };
-  heapSpaceStatistics: { spaceName: string; spaceUsedSize: number }[];
-}
-interface GcStat {
-  gcType: string;
-  cost: number;
-  beforeGC: HeapStats;
-  afterGC: HeapStats;
-}
-const used = () => process.memoryUsage().heapUsed;
 const sites = await startHeapSites();
-const profiler = new GCProfiler();
-profiler.start();
-const used0 = used();
+const allocation = startAllocation();
 const sends0 = io.sent;
 const cpu0 = process.cpuUsage();
 for (let r = WARMUP_ROUNDS; r < WARMUP_ROUNDS + ROUNDS; r++) round(r);
 const cpu = process.cpuUsage(cpu0);
-const used1 = used();
-const stats = (profiler.stop() as unknown as { statistics: GcStat[] }).statistics;
+const { bytes: allocated, scavenges, markCompacts } = allocation.stop();
 if (sites) await printHeapSites(sites, ROUNDS * STREAMS, 'packet', 25);
-
-let allocated = 0;
-let prev = used0;
-const scavenges: GcStat[] = [];
-const markCompacts: GcStat[] = [];
-for (const g of stats) {
-  allocated += g.beforeGC.heapStatistics.usedHeapSize - prev;
-  prev = g.afterGC.heapStatistics.usedHeapSize;
-  if (g.gcType === 'Scavenge' || g.gcType === 'MinorMarkSweep') scavenges.push(g);
-  else if (g.gcType === 'MarkSweepCompact') markCompacts.push(g);
-}
-allocated += used1 - prev;
 const packets = ROUNDS * STREAMS;
 const newSpace = (h: HeapStats) => h.heapSpaceStatistics.find((s) => s.spaceName === 'new_space')?.spaceUsedSize ?? 0;
-const ms = (gs: GcStat[]) => gs.reduce((a, g) => a + g.cost, 0) / 1000;
 const out = {
   name: driverOnly ? 'relay_alloc_driver_only' : 'relay_alloc',
   streams: STREAMS,
   packets,
   bytes_per_packet: Number((allocated / packets).toFixed(1)),
   scavenges: scavenges.length,
-  scavenge_ms_total: Number(ms(scavenges).toFixed(2)),
+  scavenge_ms_total: Number(pauseMs(scavenges).toFixed(2)),
   scavenge_ms_max: Number((Math.max(0, ...scavenges.map((g) => g.cost)) / 1000).toFixed(3)),
   survived_kb_per_scavenge: Number((scavenges.reduce((a, g) => a + newSpace(g.afterGC), 0) / Math.max(1, scavenges.length) / 1024).toFixed(1)),
   mark_compacts: markCompacts.length,
-  mark_compact_ms_total: Number(ms(markCompacts).toFixed(2)),
+  mark_compact_ms_total: Number(pauseMs(markCompacts).toFixed(2)),
   cpu_us_per_packet: Number(((cpu.user + cpu.system) / packets).toFixed(3)),
   sent_per_packet: Number(((io.sent - sends0) / packets).toFixed(3)),
   masked: io.relay.stats().audioMasked,
