@@ -130,16 +130,21 @@ EXPORT(k_att_new) Att *k_att_new(void) {
 #define MAXH (MAXW + HOPS)
 static double Hre[MAXH * 4], Him[MAXH * 4], Hsq[MAXH], Hsum[MAXH];
 
-/* Σx² and Σx of one hop: exact integer sums, in any order. */
+/* The samples of one scan as f64, from its first window's start (scan, XD[i] = sample first + i). */
+static double XD[CAP];
+
+/* Σx² and Σx of one hop: exact integer sums, in any order. Σx² in an integer (at most
+ * 16 · 2^30 < 2^53), so the f64 it becomes equals the reference's sum of doubles, which is exact
+ * too; a sum of doubles waits on each add, an integer sum vectorizes. */
 static void hop_sums(const int16_t *x, int j) {
-  double sq = 0;
+  int64_t sq = 0;
   int32_t sum = 0;
   for (int i = 0; i < HOP; i++) {
     const int32_t v = x[i];
     sum += v;
-    sq += (double)(v * v);
+    sq += (int64_t)(v * v);
   }
-  Hsq[j] = sq;
+  Hsq[j] = (double)sq;
   Hsum[j] = (double)sum;
 }
 
@@ -149,12 +154,12 @@ static void hop_sums(const int16_t *x, int j) {
  * (f64x2 lanes round like scalar f64; -ffp-contract=off forbids a fused multiply-add). The last two
  * states of each chain come back in registers; always inlined, so the loop stays register-allocated.
  */
-static inline __attribute__((always_inline)) void goertzel4_x2(const double *k, const int16_t *xa, const int16_t *xb, int n, v128_t *a1o, v128_t *a2o,
+static inline __attribute__((always_inline)) void goertzel4_x2(const double *k, const double *xa, const double *xb, int n, v128_t *a1o, v128_t *a2o,
                                                                v128_t *b1o, v128_t *b2o, v128_t *d1o, v128_t *d2o, v128_t *e1o, v128_t *e2o) {
   const v128_t c0 = wasm_f64x2_splat(k[0]), c1 = wasm_f64x2_splat(k[1]), c2 = wasm_f64x2_splat(k[2]), c3 = wasm_f64x2_splat(k[3]);
   v128_t a1 = wasm_f64x2_splat(0), a2 = a1, b1 = a1, b2 = a1, d1 = a1, d2 = a1, e1 = a1, e2 = a1;
   for (int i = 0; i < n; i++) {
-    const v128_t v = wasm_f64x2_make((double)xa[i], (double)xb[i]);
+    const v128_t v = wasm_f64x2_make(xa[i], xb[i]);
     const v128_t a0 = wasm_f64x2_add(wasm_f64x2_sub(v, a2), wasm_f64x2_mul(c0, a1));
     a2 = a1;
     a1 = a0;
@@ -173,9 +178,9 @@ static inline __attribute__((always_inline)) void goertzel4_x2(const double *k, 
 
 /* HighGroupScreen.hop's filters for hop j (lane 0) and hop j + 1 (lane 1) if `two`, else hop j
  * alone (lane 1 then runs the same samples and is dropped): lanes round like scalar f64. */
-static void screen_hops(const int16_t *x, int j, int two) {
+static void screen_hops(const double *x, int j, int two) {
   const double *k = K + C_SK;
-  const int16_t *y = two ? x + HOP : x;
+  const double *y = two ? x + HOP : x;
   v128_t a1, a2, b1, b2, d1, d2, e1, e2;
   goertzel4_x2(k, x, y, HOP, &a1, &a2, &b1, &b2, &d1, &d2, &e1, &e2);
   /* y = s[N−1] − e^(−jω)·s[N−2], as HighGroupScreen.hop */
@@ -212,7 +217,7 @@ static void screen_prepare(Att *a, int64_t h0, int64_t hEnd) {
     const int j = (int)(h - h0);
     const int16_t *x = a->buf + (h * HOP - a->bufStart);
     const int two = h + 1 < hEnd;
-    screen_hops(x, j, two);
+    screen_hops(XD + (h - h0) * HOP, j, two);
     hop_sums(x, j);
     if (two) hop_sums(x + HOP, j + 1);
   }
@@ -240,6 +245,14 @@ EXPORT(k_att_ready) void k_att_ready(void) {
   }
 }
 
+/*
+ * Each window's energy Σx² − (Σx)²/N as the screen computes it (may_pass, window w at index w).
+ * The analyzer's energy (DtmfBlockAnalyzer.analyze) is the same expression over the same samples:
+ * both sums are exact integers in f64 (Σx² ≤ 80 · 2^30 < 2^53) whatever the grouping, so the two
+ * are bit for bit equal and analyze_all takes this one instead of summing the window again.
+ */
+static double win_e[MAXW];
+
 /* HighGroupScreen.mayPass for the window starting at scratch hop j: 0 when the analyzer is
  * certain to find no key in it. */
 static int may_pass(int j) {
@@ -248,6 +261,7 @@ static int may_pass(int j) {
   const double *q = Hsq, *u = Hsum;
   const double sum = u[s0] + u[s1] + u[s2] + u[s3] + u[s4];
   const double e = q[s0] + q[s1] + q[s2] + q[s3] + q[s4] - (sum * sum) / (double)N;
+  win_e[j] = e;
   if (e < SAFETY * K[C_SGATE]) return 0;
   /* The reference's xr and xi (left to right: re·rr − im·ri + …, re·ri + im·rr + …) in the two
    * lanes of one sum: x − y·ri is x + y·(−ri) exactly, so the lanes take [rr, ri] and [−ri, rr]. */
@@ -275,11 +289,11 @@ static int may_pass(int j) {
 /* ---------------------------------------------------------------- analyzer ------------------ */
 
 /* GoertzelBank4.run over x[0..N): final states (s[N−1] at i, s[N−2] at 4 + i) and powers. */
-static void bank_run(const double *k, const int16_t *x, double *s, double *p) {
+static void bank_run(const double *k, const double *x, double *s, double *p) {
   const double c0 = k[0], c1 = k[1], c2 = k[2], c3 = k[3];
   double a1 = 0, a2 = 0, b1 = 0, b2 = 0, d1 = 0, d2 = 0, e1 = 0, e2 = 0;
   for (int i = 0; i < N; i++) {
-    const double v = (double)x[i];
+    const double v = x[i];
     const double a0 = v - a2 + c0 * a1;
     a2 = a1;
     a1 = a0;
@@ -315,7 +329,7 @@ static void bank_phasor(const double *k, const double *state, int i, double *out
  * Goertzel chain waits on its multiply and add, so a second block in the same registers costs
  * almost nothing: the windows that pass the screen are analysed two at a time.
  */
-static void bank_run2(const double *k, const int16_t *xa, const int16_t *xb, double *sa, double *pa, double *sb, double *pb) {
+static void bank_run2(const double *k, const double *xa, const double *xb, double *sa, double *pa, double *sb, double *pb) {
   v128_t a1, a2, b1, b2, d1, d2, e1, e2;
   goertzel4_x2(k, xa, xb, N, &a1, &a2, &b1, &b2, &d1, &d2, &e1, &e2);
   double s1, s2;
@@ -345,19 +359,18 @@ static Win wins[MAXW];
 static int32_t todo[MAXW];
 
 /* Each listed window's bank (high or low), two windows per pass. */
-static void banks(Att *a, int64_t first, const int32_t *list, int32_t n, int high) {
+static void banks(const int32_t *list, int32_t n, int high) {
   const double *k = K + (high ? C_HIGH : C_LOW);
   int32_t j = 0;
   for (; j + 1 < n; j += 2) {
     Win *u = &wins[list[j]], *w = &wins[list[j + 1]];
-    const int16_t *xu = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
-    const int16_t *xw = a->buf + (first + (int64_t)list[j + 1] * HOP - a->bufStart);
+    const double *xu = XD + list[j] * HOP, *xw = XD + list[j + 1] * HOP;
     if (high) bank_run2(k, xu, xw, u->hs, u->hp, w->hs, w->hp);
     else bank_run2(k, xu, xw, u->ls, u->lp, w->ls, w->lp);
   }
   if (j < n) {
     Win *u = &wins[list[j]];
-    const int16_t *xu = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
+    const double *xu = XD + list[j] * HOP;
     if (high) bank_run(k, xu, u->hs, u->hp);
     else bank_run(k, xu, u->ls, u->lp);
   }
@@ -389,8 +402,9 @@ static inline __attribute__((always_inline)) int strongest_of4(const double *pow
 
 /* DtmfBlockAnalyzer.analyze(x, 0, false) of every window in `list` (those the screen let through),
  * into wins[].key and the pair values. The reference takes the energy in the high-group pass after
- * a sounded block and alone after silence; both are exact integer sums, so one path here. */
-static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
+ * a sounded block and alone after silence; both are exact integer sums, so one path here, and the
+ * screen's (win_e) is the same number. */
+static void analyze_all(int32_t *list, int32_t n) {
   const double *an = K + C_AN;
   const double gate = an[0], toneFloor = an[1], share = an[2], purity = an[3], twistHigh = an[4], twistLow = an[5],
                domLow = an[6], domHigh = an[7], kE = an[8];
@@ -398,20 +412,11 @@ static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
   for (int32_t j = 0; j < n; j++) {
     Win *w = &wins[list[j]];
     w->key = NO_KEY;
-    const int16_t *x = a->buf + (first + (int64_t)list[j] * HOP - a->bufStart);
-    int32_t s = 0;
-    double sq = 0;
-    for (int i = 0; i < N; i++) {
-      const int32_t v = x[i];
-      s += v;
-      sq += (double)(v * v);
-    }
-    const double sum = (double)s;
-    w->e = sq - (sum * sum) / (double)N;
+    w->e = win_e[list[j]];
     if (w->e >= gate) list[m++] = list[j];
   }
   n = m;
-  banks(a, first, list, n, 1);
+  banks(list, n, 1);
   m = 0;
   for (int32_t j = 0; j < n; j++) {
     Win *w = &wins[list[j]];
@@ -422,7 +427,7 @@ static void analyze_all(Att *a, int64_t first, int32_t *list, int32_t n) {
     if (!(h1 < 0.5 * toneFloor || h1 < 0.03 * w->e)) list[m++] = list[j];
   }
   n = m;
-  banks(a, first, list, n, 0);
+  banks(list, n, 0);
   for (int32_t j = 0; j < n; j++) {
     Win *w = &wins[list[j]];
     const double e = w->e;
@@ -524,6 +529,11 @@ static void scan(Att *a) {
   const int64_t end = a->bufStart + a->bufLen;
   if (first + N > end) return;
   const int32_t count = (int32_t)((end - N - first) / HOP) + 1;
+  /* The scan's samples as f64, once: every sample goes through up to 5 windows' banks and a hop's
+   * screen filters, which would otherwise each convert it again (exact either way). */
+  const int16_t *src = a->buf + (first - a->bufStart);
+  const int32_t len = (int32_t)(end - first);
+  for (int32_t i = 0; i < len; i++) XD[i] = (double)src[i];
   /* Window starts are multiples of HOP (the stream starts at 0 and moves by hops). */
   screen_prepare(a, first / HOP, first / HOP + count - 1 + HOPS);
   int32_t n = 0;
@@ -540,7 +550,7 @@ static void scan(Att *a) {
       else n_gate = -1;
     }
   }
-  analyze_all(a, first, todo, n);
+  analyze_all(todo, n);
   for (int32_t w = 0; w < count; w++) {
     const int64_t at = first + (int64_t)w * HOP;
     const Win *r = &wins[w];
