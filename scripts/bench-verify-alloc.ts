@@ -3,8 +3,8 @@
  * young collections and V8's helper threads share the two cores with the in-band worker).
  *
  * `verifyCaptureFile` runs in this process on FILE with the default one worker (so the worker's
- * isolate, counted apart, does the in-band work of five streams in six; every sixth stream's stays
- * on this thread, as in the real command); `--workers 0` runs everything here. Bytes are counted
+ * isolate, counted apart, does the in-band work of three streams in four; every fourth stream's
+ * stays on this thread, as in the real command: `mainThreadEvery` in src/verify/capture-verify.ts); `--workers 0` runs everything here. Bytes are counted
  * with v8.GCProfiler over the whole verification: the heap's used size before each collection less
  * its size after the previous one, plus the growth after the last (the same method as the relay's
  * scripts/relay-alloc.ts). Collections run on this thread alone (--single-threaded-gc; the script

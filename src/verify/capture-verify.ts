@@ -63,15 +63,17 @@ export function defaultWorkers(bytes: number): number {
 }
 
 /**
- * With one worker, every sixth stream's in-band receivers run on the reading thread. Why: the
- * reader's own path (read, decode, track, batch) costs about two thirds of what a stream's in-band
- * receivers cost per packet (docs/benchmarks.md, "Where the time goes"), so with everything
- * in-band on the worker the reader idles a third of its time while the worker sets the pace; a
- * sixth of the streams on the reader evens the two threads (1.6 + 2.4/6 ≈ 2.4 × 5/6 µs a packet).
+ * With one worker, every fourth stream's in-band receivers run on the reading thread. Why: with
+ * everything in-band on the worker the reader idles while the worker sets the pace, so the reader
+ * takes a share. The share follows what each side costs: at first every sixth (the reader's own
+ * path 1.6 µs a packet against 2.4 in-band: 1.6 + 2.4/6 ≈ 2.4 × 5/6); since the attacker kernel
+ * got cheaper (cc98f14) the worker still set the pace with a sixth (1 GB: worker 10.1 s of CPU,
+ * reader 7.2 s), and a fourth evens them (docs/benchmarks.md, "Round 4": 1 GB wall 10.8–11.4 s
+ * against 11.9–12.4 s for every sixth, every third no better than every fourth).
  * With two or more workers the reader has no time to spare.
  */
 export function mainThreadEvery(workers: number): number {
-  return workers === 1 ? 6 : 0;
+  return workers === 1 ? 4 : 0;
 }
 
 const RATE = 8000;

@@ -51,7 +51,7 @@ describe('in-band workers', () => {
     for (const w of [1, 2, 3]) expect(JSON.stringify(await verify(bytes, w)), `${w} workers`).toBe(json);
   });
 
-  it('give the same verdict when some streams stay on the reading thread (one worker: every sixth by default)', async () => {
+  it('give the same verdict when some streams stay on the reading thread (one worker: every fourth by default)', async () => {
     const bytes = capture();
     const json = JSON.stringify(await verify(bytes, 0));
     for (const [w, every] of [[1, 2], [1, 1], [2, 3]]) {
