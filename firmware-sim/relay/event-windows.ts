@@ -9,6 +9,8 @@
  * while the next update is on its way, §2.5.1.2 sends one every 50 ms by default); after that
  * hangover with no update the event is taken as ended, since its end packets can be lost.
  */
+import { emptyArray } from '../../src/empty-array.ts';
+
 export interface EventWindow {
   /** First sample (the event's timestamp, as a stream sample index). */
   start: number;
@@ -87,6 +89,11 @@ export class EventWindows {
       }
     }
     return gone ? gone.reverse() : NONE;
+  }
+
+  /** Forgets every window, announced or not (the stream's state reused for another call). */
+  clear(): void {
+    emptyArray(this.windows);
   }
 
   get size(): number {

@@ -138,6 +138,18 @@ export class HeldAudio {
     this.free[this.freeCount++] = slot;
   }
 
+  /**
+   * Frees every slot and zeroes what they held (a stream's state reused for another call,
+   * rtp-stream.ts `reuse`): slots are then taken in the order a new store gives them, and no byte
+   * of the last call is left. The store and the views are kept.
+   */
+  clear(): void {
+    for (const k of KEPT) this[k].fill(0);
+    this.large = undefined;
+    this.freeCount = 0;
+    for (let s = this.capacity - 1; s >= 0; s--) this.free[this.freeCount++] = s;
+  }
+
   private grow(to: number): void {
     const from = this.capacity;
     if (from > 0) {

@@ -37,6 +37,7 @@
 import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
 import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
+import { emptyArray } from '../../src/empty-array.ts';
 import { EventWindows } from './event-windows.ts';
 import { RecentSeqs } from './recent-seqs.ts';
 import { HeldAudio } from './held-audio.ts';
@@ -137,7 +138,8 @@ export const SECURE_OFF_MARGIN_MS = 250;
  * leaves its answer in `wakeAt`.
  */
 export class RtpStream {
-  readonly ssrc: number;
+  /** Set anew when the relay reuses the stream's state for another call (`reuse`). */
+  ssrc: number;
   /** Clock time of the last datagram, for idle expiry. */
   lastActivity = 0;
   /** When `pump` next has something to do, as `nextWakeup` last found it (ms). */
@@ -204,6 +206,60 @@ export class RtpStream {
   close(): void {
     this.masker?.dispose?.();
     this.masker = undefined;
+  }
+
+  /**
+   * Makes a closed stream a new one for `ssrc`, keeping its containers (held-audio slots and views,
+   * the output ring, the sequence ring, the arrays): nothing of them is allocated again, so a call
+   * that starts on reused state gives the collector nothing new to copy and promote (a thousand
+   * calls starting together on fresh state paused the relay 5-6 ms, docs/benchmarks.md, RTP relay).
+   * Every field below is as the constructor leaves it, and every byte the last call left behind is
+   * zeroed, so no audio of one call can reach another; test/unit/relay/stream-reuse.test.ts checks
+   * a reused stream against a fresh one, datagram for datagram.
+   */
+  reuse(ssrc: number): void {
+    this.close();
+    this.ssrc = ssrc;
+    this.lastActivity = 0;
+    this.wakeAt = Infinity;
+    this.lastTs32 = 0;
+    this.lastExt = undefined;
+    this.origin = 0;
+    this.codec = undefined;
+    this.maskerOrigin = 0;
+    this.fed = 0;
+    this.ring.fill(0);
+    this.silenceChunk = NONE;
+    this.tone = NONE;
+    this.lastPacketLength = 0;
+    this.lastFedSeq = undefined;
+    this.farBehind = 0;
+    this.held.clear();
+    emptyArray(this.pending);
+    emptyArray(this.awaiting);
+    emptyArray(this.events);
+    this.windows.clear();
+    this.recentSeqs.clear();
+    this.now = 0;
+    this.lead = -Infinity;
+    this.secureSeen = false;
+    this.fence = -Infinity;
+  }
+
+  /** Makes the output ring now rather than with the first audio packet (a relay's spare streams, made at its start). */
+  reserveRing(): void {
+    if (this.ring === NONE) this.ring = new Uint8Array(this.ringSize());
+    this.ringMask = this.ring.length - 1;
+  }
+
+  /**
+   * The ring holds masked output from the oldest unsent packet to the newest fed sample: at most
+   * the lookahead, one packet (≤ 1500 octets) and one fill chunk.
+   */
+  private ringSize(): number {
+    let size = 1;
+    while (size < this.D + 2048 + FILL_CHUNK) size <<= 1;
+    return size;
   }
 
   /** Nothing held: the stream can be forgotten once idle. */
@@ -461,12 +517,8 @@ export class RtpStream {
     this.masker = this.settings.createMasker(codec, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
     this.maskerOrigin = idx;
     this.fed = idx;
-    // The ring holds masked output from the oldest unsent packet to the newest fed sample: at most
-    // the lookahead, one packet (≤ 1500 octets) and one fill chunk.
-    let size = 1;
-    while (size < this.D + 2048 + FILL_CHUNK) size <<= 1;
-    this.ring = new Uint8Array(size);
-    this.ringMask = size - 1;
+    // Kept from an earlier call on this state (reuse), or made now.
+    this.reserveRing();
     this.silenceChunk = silenceChunk(codec);
     // The masker's own mask tone table (same level, phase 0 at each window start).
     this.tone = maskToneCodes(this.settings.maskTone, codec, SAMPLE_RATE);

@@ -157,6 +157,24 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
       times[T_NOW] = Infinity;
       s.pump();
     },
+    /**
+     * The relay's reuse of an ended call's state (RtpRelay.newStream): the stream is closed and
+     * made new for `ssrc`, the clock set to `t`, and what was sent, reported and counted so far is
+     * forgotten by the harness.
+     */
+    reuse(ssrc: number, t: number) {
+      s.close();
+      s.reuse(ssrc);
+      sent.length = 0;
+      spans.length = 0;
+      given.clear();
+      for (const k of Object.keys(counters) as (keyof typeof counters)[]) counters[k] = 0;
+      now = t;
+    },
+    /** Sets the clock to `t` for a stream that has seen nothing yet (a fresh stream compared with a reused one). */
+    startAt(t: number) {
+      now = t;
+    },
   };
 }
 
