@@ -17,12 +17,18 @@ interface RelayCliOptions {
   lookaheadMs: string;
   jitterMs: string;
   secure?: boolean;
+  streams: string;
   durationMs?: string;
   json?: boolean;
 }
 
 function wholeNumber(text: string, flag: string): number {
   if (!/^\d+$/.test(text)) throw new DgError('DG5303', `${flag} ${JSON.stringify(text)} is not a whole number of milliseconds, e.g. ${flag} 40`);
+  return Number(text);
+}
+
+function streamCount(text: string): number {
+  if (!/^\d+$/.test(text)) throw new DgError('DG5303', `--streams ${JSON.stringify(text)} is not a whole number of calls, e.g. --streams 1000`);
   return Number(text);
 }
 
@@ -37,6 +43,7 @@ export function register(program: Command): void {
     .option('--lookahead-ms <n>', 'masker lookahead, the delay the relay adds (15-200)', '40')
     .option('--jitter-ms <n>', 'how late a packet may be and still be put back in order (0-1000)', '40')
     .option('--secure', 'secure mode from the start (SIGUSR1 turns it on, SIGUSR2 off)')
+    .option('--streams <n>', 'calls expected at once: their state is made at start, not as they come (0-100000)', '0')
     .option('--duration-ms <n>', 'stop after this long instead of waiting for a signal')
     .option('--json', 'JSON lines on stdout: listening, masked, stopped')
     .action(async (o: RelayCliOptions) => {
@@ -49,6 +56,7 @@ export function register(program: Command): void {
         lookaheadMs: wholeNumber(o.lookaheadMs, '--lookahead-ms'),
         jitterMs: wholeNumber(o.jitterMs, '--jitter-ms'),
         secure: o.secure ?? false,
+        streams: streamCount(o.streams),
       });
       const duration = o.durationMs === undefined ? undefined : wholeNumber(o.durationMs, '--duration-ms');
       const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -24,6 +24,7 @@ import { emptyArray } from '../../src/empty-array.ts';
 import { DgError } from '../../src/errors.ts';
 import { type ResolvedAddress, type UdpAddress, parseUdpAddress, resolveUdpAddress } from './address.ts';
 import type { MaskerFactory } from './masker-port.ts';
+import { collectGarbageNow } from './collect-now.ts';
 import { ARENA_MAX_DATAGRAM, PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
 import { relayTimes, T_NOW, T_SENT } from './relay-times.ts';
@@ -90,6 +91,13 @@ export interface RtpRelayOptions {
    * Default: the relay's one switch, `setSecure`, for every stream.
    */
   secureOf?: (ssrc: number) => boolean;
+  /**
+   * Streams whose state is made at construction, as spares for the first calls (the board's channel
+   * count, or the calls a rig expects at once), and moved to the old generation at start by one full
+   * collection (collect-now.ts). Default 0: made as calls start. Either way the state of a call that
+   * ends is kept for the next one, up to this many or SPARE_STREAMS.
+   */
+  streams?: number;
 }
 
 export interface RelayMaskedEvent {
@@ -111,6 +119,13 @@ const LATENCY_WINDOW = 8192;
 /** While datagrams wait in the socket, the release tick comes back this much later at least: their batches release as they are read. */
 const BACKLOG_TICK_MS = 1;
 const DEFAULT_RECV_BUFFER = 4 << 20;
+/**
+ * Ended streams' state kept for new calls, at least (see `streams`): each is some 6 KB of JS heap
+ * and 13 KB outside it. A call started on fresh state allocates some 50 objects that the collector
+ * copies twice before they are old; on reused state, only its masker's.
+ */
+const SPARE_STREAMS = 256;
+const MAX_STREAMS = 100_000;
 
 function checkRange(name: string, v: number, min: number, max: number, code: string): number {
   if (!Number.isFinite(v) || v < min || v > max) throw new DgError(code, `${name} ${v} is out of range; use ${min} to ${max}`);
@@ -147,6 +162,9 @@ export class RtpRelay extends EventEmitter {
   private bound: UdpAddress | undefined;
   /** By SSRC as a signed 32-bit integer (`ssrc | 0`, see stream()). */
   private readonly streams = new Map<number, RtpStream>();
+  /** Closed streams, for new calls to reuse (RtpStream.reuse). */
+  private readonly spares: RtpStream[] = [];
+  private readonly spareLimit: number;
   private readonly timers = new Map<number, { handle: unknown; at: number }>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly counters = newRelayCounters();
@@ -198,6 +216,14 @@ export class RtpRelay extends EventEmitter {
       maxGapMs: this.maxGapMs,
       createMasker: this.masker,
     };
+    const spares = opts.streams ?? 0;
+    if (!Number.isInteger(spares) || spares < 0 || spares > MAX_STREAMS) throw new DgError('DG5303', `streams ${spares} is not a whole number from 0 to ${MAX_STREAMS}`);
+    this.spareLimit = Math.max(spares, SPARE_STREAMS);
+    for (let i = 0; i < spares; i++) {
+      const st = new RtpStream(0, this.streamSettings, this.streamHooks, this.counters, this.times);
+      st.reserveRing();
+      this.spares.push(st);
+    }
   }
 
   /** Binds the listen socket; resolves with the bound address (port 0 picks a free one). */
@@ -236,6 +262,7 @@ export class RtpRelay extends EventEmitter {
     this.bound = { host: a.address, port: a.port };
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
     this.sweepTimer.unref();
+    this.promoteSpares();
     return this.bound;
   }
 
@@ -269,7 +296,13 @@ export class RtpRelay extends EventEmitter {
     this.bound = { host: listen.host, port };
     this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
     this.sweepTimer.unref();
+    this.promoteSpares();
     return this.bound;
+  }
+
+  /** The spares made by the constructor, and the relay's own buffers, into the old generation before any call (collect-now.ts). */
+  private promoteSpares(): void {
+    if (this.spares.length > 0) collectGarbageNow();
   }
 
   /** Which socket path carries the datagrams: 'native' (udp-batch) or 'dgram'; undefined before start. */
@@ -502,7 +535,9 @@ export class RtpRelay extends EventEmitter {
   }
 
   private newStream(key: number): RtpStream {
-    const s = new RtpStream(key >>> 0, this.streamSettings, this.streamHooks, this.counters, this.times);
+    let s = this.spares.pop();
+    if (s) s.reuse(key >>> 0);
+    else s = new RtpStream(key >>> 0, this.streamSettings, this.streamHooks, this.counters, this.times);
     this.streams.set(key, s);
     return s;
   }
@@ -580,6 +615,7 @@ export class RtpRelay extends EventEmitter {
         this.native?.releases.forget(s);
         this.streams.delete(key);
         s.close();
+        if (this.spares.length < this.spareLimit) this.spares.push(s);
       }
     }
   }

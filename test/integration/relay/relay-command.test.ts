@@ -29,6 +29,8 @@ describe('relay command usage errors', () => {
     [['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--mask-tone', '5'], 'DG5304'],
     [['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--lookahead-ms', '5'], 'DG5303'],
     [['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--lookahead-ms', 'forty'], 'DG5303'],
+    [['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--streams', 'many'], 'DG5303'],
+    [['--listen', '127.0.0.1:0', '--forward', '127.0.0.1:9', '--streams', '100001'], 'DG5303'],
     [['--listen', '127.0.0.1:0', '--forward', '[::1]:9'], 'DG5305'],
     [['--forward', '127.0.0.1:9'], 'DG4001'],
   ])('%j → %s, exit 2, one line, no stack trace', (args, code) => {
@@ -52,7 +54,8 @@ describe('relay command at run time', () => {
   it('SIGUSR1 turns secure mode on mid-call: events before pass as keyed, after as the mask digit', async () => {
     const agent = await UdpReceiver.open();
     receivers.push(agent);
-    const relay = startRelay(['--listen', '127.0.0.1:0', '--forward', agent.address, '--mask-tone', '0']);
+    // With spare streams made (and collected into the old generation) at start: the call takes one.
+    const relay = startRelay(['--listen', '127.0.0.1:0', '--forward', agent.address, '--mask-tone', '0', '--streams', '4']);
     const listen = String((await relay.listening).listen);
     expect((await relay.listening).secure).toBe(false);
 
