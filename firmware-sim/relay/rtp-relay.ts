@@ -221,7 +221,7 @@ export class RtpRelay extends EventEmitter {
     this.spareLimit = Math.max(spares, SPARE_STREAMS);
     for (let i = 0; i < spares; i++) {
       const st = new RtpStream(0, this.streamSettings, this.streamHooks, this.counters, this.times);
-      st.reserveRing();
+      st.reserve();
       this.spares.push(st);
     }
   }

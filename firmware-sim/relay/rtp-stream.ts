@@ -111,6 +111,17 @@ const NONE: Uint8Array = new Uint8Array(0);
  * promotes when a thousand calls start together (docs/benchmarks.md, RTP relay).
  */
 const OUT_SCRATCH = new Uint8Array(FILL_CHUNK);
+/**
+ * Views of OUT_SCRATCH by length, made once per length for the process (a stream's packets are all
+ * alike, and so are most streams'), not once per stream. NONE where none is made yet, not
+ * `undefined`: the array keeps one element kind.
+ */
+const OUT_VIEWS: Uint8Array[] = new Array<Uint8Array>(FILL_CHUNK + 1).fill(NONE);
+
+function outView(n: number): Uint8Array {
+  const v = OUT_VIEWS[n];
+  return v.length === n ? v : (OUT_VIEWS[n] = OUT_SCRATCH.subarray(0, n));
+}
 const silenceChunks = new Map<G711Codec, Uint8Array>();
 
 function silenceChunk(codec: G711Codec): Uint8Array {
@@ -160,8 +171,6 @@ export class RtpStream {
   private ringMask = 0;
   /** FILL_CHUNK octets of the codec's silence (shared, read only). */
   private silenceChunk = NONE;
-  /** The last view of OUT_SCRATCH used (a stream's packets are all alike). */
-  private out = NONE;
   private tone = NONE;
   private lastPacketLength = 0;
   private lastFedSeq: number | undefined;
@@ -246,8 +255,19 @@ export class RtpStream {
     this.fence = -Infinity;
   }
 
-  /** Makes the output ring now rather than with the first audio packet (a relay's spare streams, made at its start). */
-  reserveRing(): void {
+  /**
+   * Makes now what a call's first packets would (a relay's spare streams, made at its start): the
+   * output ring, and the stores of the held-slot lists (emptied by popping, they keep them).
+   */
+  reserve(): void {
+    this.reserveRing();
+    for (const list of [this.pending, this.awaiting]) {
+      for (let i = 0; i < 8; i++) list.push(0);
+      emptyArray(list);
+    }
+  }
+
+  private reserveRing(): void {
     if (this.ring === NONE) this.ring = new Uint8Array(this.ringSize());
     this.ringMask = this.ring.length - 1;
   }
@@ -582,10 +602,8 @@ export class RtpStream {
     }
     const start = (this.fed - this.D) & this.ringMask;
     // Into a scratch buffer, then copied into the ring: the ring's place moves with every feed and
-    // a view of it per feed would be a heap object per packet; the scratch's view is made once per
-    // length (a stream's packets are all alike).
-    let out = this.out;
-    if (out.length !== codes.length) out = this.out = OUT_SCRATCH.subarray(0, codes.length);
+    // a view of it per feed would be a heap object per packet.
+    const out = outView(codes.length);
     this.masker!.process(codes, out);
     const ring = this.ring;
     if (start + out.length <= ring.length) ring.set(out, start);
