@@ -21,16 +21,17 @@
  *
  * Usage: npx tsx scripts/bench-relay.ts [STEPS=250,500,1000,1500] [seconds-per-step=12]
  *   STEPS: stream counts in order (repeat one to run it several times: 1000,1000,1000).
+ *   DTMFGUARD_BENCH_SPARES=0: the relay is not told how many streams to expect (see `spares`);
  *   DTMFGUARD_BENCH_PIN=0 leaves both processes to the scheduler's choice of core;
  *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below);
  *   DTMFGUARD_BENCH_PARALLEL_GC=1: V8's default collector; DTMFGUARD_BENCH_V8_FLAGS: other V8 flags
- *   instead of "--single-threaded-gc --no-memory-reducer" (collector experiments, e.g. add --trace-gc-nvp).
+ *   instead of "--single-threaded-gc" and dtmfguard-sim's own (its #! line) (collector experiments, e.g. add --trace-gc-nvp).
  *   DTMFGUARD_BENCH_RELAY_IO=native,dgram (default): the socket paths to run, one child process each,
  *   side by side (firmware-sim/relay/udp-native.ts); the dgram run's figures carry the suffix
  *   `_dgram` and are the reference the native ones are read against. Each line says its `io`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -40,15 +41,20 @@ import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
 import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../src/dsp/generator.ts';
 import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-load-harness.ts';
 
+/** The V8 flags `dtmfguard-sim` starts with, read from its #! line so the two cannot differ. */
+const SIM_V8_FLAGS = readFileSync(new URL('../firmware-sim/bin/dtmfguard-sim.mjs', import.meta.url), 'utf8')
+  .split('\n')[0]
+  .split(' ')
+  .filter((w) => w.startsWith('--'));
 // Garbage collection on the event loop thread alone: with parallel GC it waits for V8's helper
-// threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). And no
-// memory reducer, as `dtmfguard-sim` starts (its #! line): its full collections in a quiet isolate
-// stop the loop 2-18 ms. A V8 flag must be given at start-up (set later, it aborts V8 or reaches
-// only isolates made after it): run again with them.
+// threads, which on a busy machine wait for a CPU themselves (stalls of 50+ ms measured). And the
+// collector as `dtmfguard-sim` starts it (its #! line: no memory reducer, a fixed young
+// generation). A V8 flag must be given at start-up (set later, it aborts V8 or reaches only
+// isolates made after it): run again with them.
 // One child per socket path (DTMFGUARD_RELAY_IO is read by the relay), one after the other.
 if (process.env.DTMFGUARD_BENCH_RELAY_CHILD !== '1') {
   const parallel = process.env.DTMFGUARD_BENCH_PARALLEL_GC === '1';
-  const flags = parallel ? [] : (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? '--single-threaded-gc --no-memory-reducer').split(' ').filter(Boolean);
+  const flags = parallel ? [] : (process.env.DTMFGUARD_BENCH_V8_FLAGS ?? `--single-threaded-gc ${SIM_V8_FLAGS.join(' ')}`).split(' ').filter(Boolean);
   const paths = (process.env.DTMFGUARD_BENCH_RELAY_IO ?? 'native,dgram').split(',').filter(Boolean);
   let status = 0;
   for (const io of paths) {
@@ -84,6 +90,12 @@ const WARMUP_S = 2;
  * DTMFGUARD_BENCH_ONE_PORT=0: one RtpRelay (three sockets) per stream instead.
  */
 const onePort = process.env.DTMFGUARD_BENCH_ONE_PORT !== '0';
+/**
+ * The relay is told how many streams to expect (`streams`, `dtmfguard-sim relay --streams`): their
+ * state is made and promoted at its start, not when the step's streams all start in the same 20 ms.
+ * DTMFGUARD_BENCH_SPARES=0: not told (a relay started without --streams).
+ */
+const spares = process.env.DTMFGUARD_BENCH_SPARES !== '0';
 const LOOKAHEAD_MS = 40;
 const pin = process.env.DTMFGUARD_BENCH_PIN !== '0' && cpus().length >= 2;
 
@@ -156,7 +168,7 @@ async function step(n: number): Promise<Step> {
   const load = await startRelayLoad(bin, { streams: n, seconds: stepSeconds, lookaheadMs: LOOKAHEAD_MS, warmupSeconds: WARMUP_S, payloadType: 8, audioFile, cpus: pin ? '1' : undefined, realtime: priority === 'SCHED_FIFO' });
   const relays = Array.from(
     { length: onePort ? 1 : n },
-    () => new RtpRelay({ listen: '127.0.0.1:0', forward: `127.0.0.1:${load.forwardPort}`, mirror: `127.0.0.1:${load.mirrorPort}`, secure: true, lookaheadMs: LOOKAHEAD_MS, maskTone: '#' }),
+    () => new RtpRelay({ listen: '127.0.0.1:0', forward: `127.0.0.1:${load.forwardPort}`, mirror: `127.0.0.1:${load.mirrorPort}`, secure: true, lookaheadMs: LOOKAHEAD_MS, maskTone: '#', streams: onePort && spares ? n : 0 }),
   );
   let res: RelayLoadResult;
   let packets = 0;
@@ -217,7 +229,7 @@ async function step(n: number): Promise<Step> {
   process.stderr.write(
     `relay bench: ${n} streams, ${stepSeconds} s: ${res.sent} sent, received ${res.received.forward} forward + ${res.received.mirror} mirror, ${counts.masked} masked; ` +
       `measured ${m.packets_sent} packets × 2 sides: added delay median ${m.median_ms.toFixed(2)} p99 ${m.p99_ms.toFixed(2)} p99.9 ${m.p999_ms.toFixed(2)} max ${m.max_ms.toFixed(2)} ms, ${m.late} over ${res.limit_ms} ms; ` +
-      `warm-up max ${res.warmup.max_ms.toFixed(1)} ms (${res.warmup.late} over); relay event loop stalled ≤ ${(loopDelay.max / 1e6).toFixed(1)} ms (p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)}); relay CPU ${(cpu * 100).toFixed(0)}% of a core (${usPerPacket.toFixed(1)} µs per packet in); ` +
+      `warm-up max ${res.warmup.max_ms.toFixed(1)} ms (${res.warmup.late} over); relay event loop stalled ≤ ${(loopDelay.max / 1e6).toFixed(1)} ms (p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)}); relay CPU ${(cpu * 100).toFixed(0)}% of a core (${usPerPacket.toFixed(1)} µs per packet in), max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ` +
       `generator: send lag ≤ ${g.max_send_lag_ms.toFixed(2)} ms, read lag ≤ ${g.max_receive_lag_ms.toFixed(2)} ms, CPU ${g.cpu_s.toFixed(1)} s; ` +
       `${ioPath}, load average ${loadavg()[0].toFixed(1)}${pin ? ', pinned' : ''}, ${priority}${onePort ? ', one port' : ', a relay per stream'}: ${s.ok ? 'ok' : s.okP99 ? `p99 ok; ${s.why}` : s.why}\n`,
   );
@@ -244,7 +256,7 @@ const best = largestPassing((s) => s.ok);
 const bestP99 = largestPassing((s) => s.okP99);
 const shown = best ?? bestP99 ?? steps[0];
 const largest = steps.reduce((a, b) => (b.streams >= a.streams ? b : a));
-const context = { io: ioPath, load_average: Number(loadavg()[0].toFixed(1)), pinned: pin, priority, one_port: onePort };
+const context = { io: ioPath, load_average: Number(loadavg()[0].toFixed(1)), pinned: pin, priority, one_port: onePort, spare_streams: onePort && spares };
 
 const fig = (name: string, unit: string, value: number, extra: Record<string, unknown> = {}) =>
   process.stdout.write(`${JSON.stringify({ name: name + nameSuffix, unit, value: Number(value.toFixed(3)), ...extra, ...context })}\n`);
