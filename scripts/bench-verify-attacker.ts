@@ -13,14 +13,11 @@
 import { decodeAlaw, encodeAlaw } from '../src/dsp/g711.ts';
 import { attackerReceiver } from '../src/verify/attacker-receiver.ts';
 import { benchWorkload } from './dsp-workload.ts';
+import { numberArg } from './number-arg.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const runs = arg('--runs', 5);
-const streams = arg('--streams', 200);
-const seconds = arg('--seconds', 20);
+const runs = numberArg('--runs', 5);
+const streams = numberArg('--streams', 200);
+const seconds = numberArg('--seconds', 20);
 const PACKET = 160;
 
 const x = decodeAlaw(encodeAlaw(benchWorkload().samples));

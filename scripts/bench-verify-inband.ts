@@ -12,14 +12,11 @@ import { encodeAlaw } from '../src/dsp/g711.ts';
 import { emptyArray } from '../src/empty-array.ts';
 import { InbandStream, type InbandFinding } from '../src/verify/inband-stream.ts';
 import { benchWorkload } from './dsp-workload.ts';
+import { numberArg } from './number-arg.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const runs = arg('--runs', 5);
-const streams = arg('--streams', 200);
-const seconds = arg('--seconds', 120);
+const runs = numberArg('--runs', 5);
+const streams = numberArg('--streams', 200);
+const seconds = numberArg('--seconds', 120);
 const PACKET = 160;
 
 const codes = encodeAlaw(benchWorkload().samples);
