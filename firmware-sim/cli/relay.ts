@@ -22,13 +22,8 @@ interface RelayCliOptions {
   json?: boolean;
 }
 
-function wholeNumber(text: string, flag: string): number {
-  if (!/^\d+$/.test(text)) throw new DgError('DG5303', `${flag} ${JSON.stringify(text)} is not a whole number of milliseconds, e.g. ${flag} 40`);
-  return Number(text);
-}
-
-function streamCount(text: string): number {
-  if (!/^\d+$/.test(text)) throw new DgError('DG5303', `--streams ${JSON.stringify(text)} is not a whole number of calls, e.g. --streams 1000`);
+function wholeNumber(text: string, flag: string, unit = 'milliseconds', example = '40'): number {
+  if (!/^\d+$/.test(text)) throw new DgError('DG5303', `${flag} ${JSON.stringify(text)} is not a whole number of ${unit}, e.g. ${flag} ${example}`);
   return Number(text);
 }
 
@@ -56,7 +51,7 @@ export function register(program: Command): void {
         lookaheadMs: wholeNumber(o.lookaheadMs, '--lookahead-ms'),
         jitterMs: wholeNumber(o.jitterMs, '--jitter-ms'),
         secure: o.secure ?? false,
-        streams: streamCount(o.streams),
+        streams: wholeNumber(o.streams, '--streams', 'calls', '1000'),
       });
       const duration = o.durationMs === undefined ? undefined : wholeNumber(o.durationMs, '--duration-ms');
       const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -3,7 +3,8 @@
  * live object of the young generation to the old one in it. The relay runs it at start when it has
  * made spare streams (rtp-relay.ts `streams`): left young, their objects would be copied by the
  * first young-generation collections in the middle of calls, pausing the event loop some 5 ms a
- * thousand streams (docs/benchmarks.md, RTP relay); here it costs about 10 ms, before any call.
+ * thousand streams (docs/benchmarks.md, RTP relay); here it costs 19-29 ms with a thousand spares,
+ * before any call.
  *
  * `gc` is only a function when V8 is told `--expose-gc`. Given at run time, the flag reaches the
  * contexts made after it, so the function is taken from a new context; it collects the whole heap.

@@ -147,7 +147,12 @@ export class HeldAudio {
     for (const k of KEPT) this[k].fill(0);
     this.large = undefined;
     this.freeCount = 0;
-    for (let s = this.capacity - 1; s >= 0; s--) this.free[this.freeCount++] = s;
+    this.freeSlots(0, this.capacity);
+  }
+
+  /** Pushes slots [from, to) on the free stack, highest first, so the lowest is taken first. */
+  private freeSlots(from: number, to: number): void {
+    for (let s = to - 1; s >= from; s--) this.free[this.freeCount++] = s;
   }
 
   private grow(to: number): void {
@@ -163,7 +168,7 @@ export class HeldAudio {
     this.payloadViews = new Array<Uint8Array>(to).fill(NO_VIEW);
     // Every slot was taken when growing: the free stack holds only the new ones.
     this.freeCount = 0;
-    for (let s = to - 1; s >= from; s--) this.free[this.freeCount++] = s;
+    this.freeSlots(from, to);
     this.capacity = to;
   }
 }

@@ -120,9 +120,10 @@ const LATENCY_WINDOW = 8192;
 const BACKLOG_TICK_MS = 1;
 const DEFAULT_RECV_BUFFER = 4 << 20;
 /**
- * Ended streams' state kept for new calls, at least (see `streams`): each is some 6 KB of JS heap
- * and 13 KB outside it. A call started on fresh state allocates some 50 objects that the collector
- * copies twice before they are old; on reused state, only its masker's.
+ * Ended streams' state kept for new calls, at least (see `streams`): each is some 5.5 KB of JS heap
+ * and 11 KB outside it. A call started on fresh state allocates some 50 objects that the collector
+ * copies twice before they are old; on reused state, 1.8-2.3 KB: its masker's, and its held slots'
+ * views (docs/benchmarks.md, RTP relay).
  */
 const SPARE_STREAMS = 256;
 const MAX_STREAMS = 100_000;
@@ -220,7 +221,7 @@ export class RtpRelay extends EventEmitter {
     if (!Number.isInteger(spares) || spares < 0 || spares > MAX_STREAMS) throw new DgError('DG5303', `streams ${spares} is not a whole number from 0 to ${MAX_STREAMS}`);
     this.spareLimit = Math.max(spares, SPARE_STREAMS);
     for (let i = 0; i < spares; i++) {
-      const st = new RtpStream(0, this.streamSettings, this.streamHooks, this.counters, this.times);
+      const st = this.makeStream(0);
       st.reserve();
       this.spares.push(st);
     }
@@ -259,11 +260,7 @@ export class RtpRelay extends EventEmitter {
     for (const s of [this.forwardSocket, this.mirrorSocket]) s?.on('error', () => this.counters.sendErrors++);
     this.socket = socket;
     const a = socket.address();
-    this.bound = { host: a.address, port: a.port };
-    this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
-    this.sweepTimer.unref();
-    this.promoteSpares();
-    return this.bound;
+    return this.started({ host: a.address, port: a.port });
   }
 
   private startNative(lib: UdpBatch, listen: ResolvedAddress): UdpAddress {
@@ -293,16 +290,20 @@ export class RtpRelay extends EventEmitter {
       for (const f of fds) lib.close(f);
       throw e;
     }
-    this.bound = { host: listen.host, port };
-    this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
-    this.sweepTimer.unref();
-    this.promoteSpares();
-    return this.bound;
+    return this.started({ host: listen.host, port });
   }
 
-  /** The spares made by the constructor, and the relay's own buffers, into the old generation before any call (collect-now.ts). */
-  private promoteSpares(): void {
+  /**
+   * What either socket path does once its sockets are open: the idle sweep is armed, and the spares
+   * made by the constructor (and the relay's own buffers) go to the old generation before any call
+   * (collect-now.ts).
+   */
+  private started(bound: UdpAddress): UdpAddress {
+    this.bound = bound;
+    this.sweepTimer = setInterval(() => this.sweep(), Math.min(10_000, this.idleTimeoutMs));
+    this.sweepTimer.unref();
     if (this.spares.length > 0) collectGarbageNow();
+    return bound;
   }
 
   /** Which socket path carries the datagrams: 'native' (udp-batch) or 'dgram'; undefined before start. */
@@ -537,9 +538,13 @@ export class RtpRelay extends EventEmitter {
   private newStream(key: number): RtpStream {
     let s = this.spares.pop();
     if (s) s.reuse(key >>> 0);
-    else s = new RtpStream(key >>> 0, this.streamSettings, this.streamHooks, this.counters, this.times);
+    else s = this.makeStream(key >>> 0);
     this.streams.set(key, s);
     return s;
+  }
+
+  private makeStream(ssrc: number): RtpStream {
+    return new RtpStream(ssrc, this.streamSettings, this.streamHooks, this.counters, this.times);
   }
 
   /** One timer per stream, armed for its earliest deadline; in a steady stream it rarely fires. */
