@@ -32,17 +32,40 @@ export interface ChannelEngine<T extends Int16Array | Uint8Array> {
   readonly detector: DtmfDetector | null;
   /** Bytes of per-channel state. */
   readonly stateBytes: number;
+  /**
+   * The channel as it was made (same configuration, secure as at the start), nothing of the last
+   * stream kept, unfinished windows and digits dropped: for a caller that starts another stream on
+   * it instead of making a channel (the relay's spare streams). Undone by nothing: use after finish
+   * when the last stream's tail is wanted.
+   */
+  reset(): void;
   dispose(): void;
+}
+
+/** A JS channel as made: its core, and the pipeline's detector reading the core's analysis. */
+interface JsParts<T extends Int16Array | Uint8Array> {
+  core: MaskCore<T>;
+  detector: DtmfDetector | null;
 }
 
 /** The JS reference: a MaskCore, with a detector on its analysis for a pipeline. */
 class JsEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T> {
   readonly kind = 'js';
+  private core: MaskCore<T>;
+  detector: DtmfDetector | null;
+  /**
+   * @param make builds the channel's parts; `reset` builds them again. The reference is kept
+   * simple rather than allocation-free: production channels run on the kernel (k_chan_reset).
+   */
   constructor(
-    private readonly core: MaskCore<T>,
+    private readonly make: () => JsParts<T>,
     private readonly decodeTable: Int16Array | null,
-    readonly detector: DtmfDetector | null,
-  ) {}
+  ) {
+    ({ core: this.core, detector: this.detector } = make());
+  }
+  reset(): void {
+    ({ core: this.core, detector: this.detector } = this.make());
+  }
   get secure(): boolean {
     return this.core.secure;
   }
@@ -83,11 +106,19 @@ class KernelEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T
   private idleDetector: DtmfDetector | null = null;
   constructor(
     private readonly ch: KernelChannel,
-    secure: boolean,
+    private readonly secureAtStart: boolean,
     readonly stateBytes: number,
     private readonly detectorOptions: DetectorOptions | null,
   ) {
-    this.on = secure;
+    this.on = secureAtStart;
+  }
+  reset(): void {
+    // In place: a reset channel allocates nothing, so a relay call started on a spare stream
+    // leaves the collector nothing new (docs/benchmarks.md, RTP relay).
+    // `digits` needs nothing: the pipelines take them after every call.
+    this.ch.reset();
+    this.secure = this.secureAtStart;
+    this.windows.length = 0;
   }
   get secure(): boolean {
     return this.on;
@@ -210,8 +241,7 @@ export function linearEngine(opts: MaskerOptions, detectorOpts?: Omit<DetectorOp
     const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
     return { o, engine: openKernel(o, core.secure, 2, 0, maskToneTable(o.maskTone, o.sampleRate), `${o.maskTone}/${o.sampleRate}`, null, '', detector, dOpts) };
   }
-  core.detector = detector;
-  return { o, engine: new JsEngine(core, null, detector) };
+  return { o, engine: new JsEngine(jsParts(core, detector, () => linearMaskCore(opts).core, detectorOpts, o), null) };
 }
 
 /** A G.711 channel (codewords in the delay line, decoded for the analysis); see linearEngine. */
@@ -225,6 +255,22 @@ export function g711Engine(codec: G711Codec, opts: MaskerOptions, detectorOpts?:
       engine: openKernel(o, core.secure, 1, g711Silence(codec), maskToneCodes(o.maskTone, codec, o.sampleRate), `${o.maskTone}/${o.sampleRate}/${codec}`, decodeTable, codec, detector, dOpts),
     };
   }
-  core.detector = detector;
-  return { o, engine: new JsEngine(core, decodeTable, detector) };
+  return { o, engine: new JsEngine(jsParts(core, detector, () => g711MaskCore(codec, opts).core, detectorOpts, o), decodeTable) };
+}
+
+/** The JS engine's `make`: the parts already built first, then new ones for each reset. */
+function jsParts<T extends Int16Array | Uint8Array>(
+  core: MaskCore<T>,
+  detector: DtmfDetector | null,
+  newCore: () => MaskCore<T>,
+  detectorOpts: Omit<DetectorOptions, 'sampleRate'> | undefined,
+  o: ResolvedOptions,
+): () => JsParts<T> {
+  let first: JsParts<T> | null = { core, detector };
+  return () => {
+    const parts = first ?? { core: newCore(), detector: detector ? pipelineDetector(detectorOpts, o) : null };
+    first = null;
+    parts.core.detector = parts.detector;
+    return parts;
+  };
 }

@@ -39,6 +39,15 @@ export abstract class EngineChannel<T extends Int16Array | Uint8Array> {
     return this.engine.kind;
   }
 
+  /**
+   * The channel as it was made (configuration kept, secure mode as at the start), nothing of the
+   * last stream left and its unfinished windows dropped: another stream can start on it without a
+   * new channel being made. Call `flush` first when the last stream's tail is wanted.
+   */
+  reset(): void {
+    this.engine.reset();
+  }
+
   /** Frees the channel's kernel memory now instead of at garbage collection; unusable afterwards. */
   dispose(): void {
     this.engine.dispose();

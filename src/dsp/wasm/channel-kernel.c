@@ -1047,15 +1047,13 @@ EXPORT(k_chan_bytes) uint32_t k_chan_bytes(int32_t B, int32_t d, int32_t elem, i
 }
 
 /*
- * A new channel from the configuration `cfg` (doubles, layout in kernel.ts CFG_*). Pointers to
- * the shared tables (rate constants, pair inverses, mask tone, decode table) are in it too.
- * Returns 0 when memory cannot grow.
+ * Lays a channel out in its block (zeroed first: k_alloc's contract, and k_chan_reset's), takes
+ * the configuration fields of `t`, and sets the stream state to its start.
  */
-EXPORT(k_chan_new) Chan *k_chan_new(const double *cfg) {
-  int32_t B = (int32_t)cfg[0], d = (int32_t)cfg[1], elem = (int32_t)cfg[2], markSize = (int32_t)cfg[3];
-  unsigned char *p = (unsigned char *)k_alloc(chan_bytes(B, d, elem, markSize));
-  if (!p) return 0;
-  Chan *c = (Chan *)p;
+static void chan_init(Chan *c, const Chan *t) {
+  const int32_t B = t->B, d = t->d, elem = t->elem, markSize = t->markMask + 1;
+  __builtin_memset(c, 0, chan_bytes(B, d, elem, markSize));
+  unsigned char *p = (unsigned char *)c;
   p += (sizeof(Chan) + 15u) & ~15u;
   c->delay = p;
   p += ((uint32_t)d * elem + 15u) & ~15u;
@@ -1064,11 +1062,83 @@ EXPORT(k_chan_new) Chan *k_chan_new(const double *cfg) {
   c->saved = (int16_t *)p;
   p += ((uint32_t)B * 4 + 15u) & ~15u;
   c->markIds = (int64_t *)p;
-  c->markMask = markSize - 1;
-  for (int32_t i = 0; i < markSize; i++) c->markIds[i] = -1;
+  c->markMask = t->markMask;
   c->B = B;
   c->d = d;
   c->elem = elem;
+  /* The configuration: every field k_chan_new reads from cfg. */
+  c->fillValue = t->fillValue;
+  c->table = t->table;
+  c->period = t->period;
+  c->decode = t->decode;
+  c->law = t->law;
+  c->k = t->k;
+  c->gateEnergy = t->gateEnergy;
+  c->secure = t->secure;
+  c->hasDetector = t->hasDetector;
+  c->floorPower = t->floorPower;
+  c->highLouderRatio = t->highLouderRatio;
+  c->lowLouderRatio = t->lowLouderRatio;
+  c->toPower = t->toPower;
+  c->windowSamples = t->windowSamples;
+  c->halfToPower = t->halfToPower;
+  c->halfRatio = t->halfRatio;
+  c->halfLow = t->halfLow;
+  c->halfHigh = t->halfHigh;
+  c->minToneRatio = t->minToneRatio;
+  c->pairInverse = t->pairInverse;
+  c->gate = t->gate;
+  c->toneFloor = t->toneFloor;
+  c->share = t->share;
+  c->purity = t->purity;
+  c->twistHigh = t->twistHigh;
+  c->twistLow = t->twistLow;
+  c->domLow = t->domLow;
+  c->domHigh = t->domHigh;
+  c->toEnergy = t->toEnergy;
+  c->N = t->N;
+  c->sampleRate = t->sampleRate;
+  c->minDurationSamples = t->minDurationSamples;
+  c->maxDeviation = t->maxDeviation;
+  c->maxTwistHigh = t->maxTwistHigh;
+  c->maxTwistLow = t->maxTwistLow;
+  c->minPurity = t->minPurity;
+  c->minLowDominance = t->minLowDominance;
+  c->minHighDominance = t->minHighDominance;
+  c->minValidBlocks = t->minValidBlocks;
+  for (int i = 0; i < 8; i++) {
+    c->lowStep[i] = t->lowStep[i];
+    c->highStep[i] = t->highStep[i];
+  }
+  for (int i = 0; i < 4; i++) {
+    c->lowFreqs[i] = t->lowFreqs[i];
+    c->highFreqs[i] = t->highFreqs[i];
+  }
+  /* The stream's start. */
+  for (int32_t i = 0; i < markSize; i++) c->markIds[i] = -1;
+  c->src[0] = c->saved;
+  c->src[1] = c->saved + B;
+  c->lastMarked = -1;
+  c->winStart = -1;
+  delay_reset(c);
+  an_reset(c);
+  det_reset(c);
+}
+
+/*
+ * A new channel from the configuration `cfg` (doubles, layout in kernel.ts CFG_*). Pointers to
+ * the shared tables (rate constants, pair inverses, mask tone, decode table) are in it too.
+ * Returns 0 when memory cannot grow.
+ */
+EXPORT(k_chan_new) Chan *k_chan_new(const double *cfg) {
+  /* The configuration, read into a template that chan_init copies into the new block. */
+  Chan t;
+  Chan *c = &t;
+  __builtin_memset(c, 0, sizeof t);
+  c->B = (int32_t)cfg[0];
+  c->d = (int32_t)cfg[1];
+  c->elem = (int32_t)cfg[2];
+  c->markMask = (int32_t)cfg[3] - 1;
   c->fillValue = (int32_t)cfg[4];
   c->table = (const void *)(uintptr_t)cfg[5];
   c->period = (int32_t)cfg[6];
@@ -1120,16 +1190,18 @@ EXPORT(k_chan_new) Chan *k_chan_new(const double *cfg) {
     c->lowFreqs[i] = cfg[58 + i];
     c->highFreqs[i] = cfg[62 + i];
   }
-  c->src[0] = c->saved;
-  c->src[1] = c->saved + B;
-  c->blockFill = 0;
-  c->blockIndex = 0;
-  c->count = 0;
-  c->lastMarked = -1;
-  c->winStart = -1;
-  c->tablePos = 0;
-  delay_reset(c);
-  an_reset(c);
-  det_reset(c);
-  return c;
+  Chan *ch = (Chan *)k_alloc(chan_bytes(t.B, t.d, t.elem, t.markMask + 1));
+  if (ch) chan_init(ch, &t);
+  return ch;
+}
+
+/*
+ * The channel as k_chan_new left it, its configuration kept (secure as last set): a relay's spare
+ * stream starts its next call on it instead of a new channel (firmware-sim/relay/rtp-stream.ts).
+ * Every byte of its block is written again, so nothing of the last stream remains; the test
+ * (test/unit/dsp/kernel-reset.test.ts) compares the block with a new channel's byte for byte.
+ */
+EXPORT(k_chan_reset) void k_chan_reset(Chan *c) {
+  Chan t = *c;
+  chan_init(c, &t);
 }

@@ -38,6 +38,7 @@ interface Exports {
   k_pending_confirmed(c: number): number;
   k_chan_bytes(b: number, d: number, elem: number, markSize: number): number;
   k_chan_new(cfg: number): number;
+  k_chan_reset(c: number): void;
   k_decode_check(law: number, table: number): number;
 }
 
@@ -304,6 +305,11 @@ export class KernelChannel {
     const key = x.k_pending_key(p);
     if (key < 0) return null;
     return { digit: DTMF_KEYS[key], startSample: x.k_pending_start(p), confirmed: x.k_pending_confirmed(p) === 1 };
+  }
+
+  /** The channel as it was opened, in place (k_chan_reset): its configuration kept, its stream state new. */
+  reset(): void {
+    this.kernel.exports().k_chan_reset(this.live());
   }
 
   /** Frees the channel's memory in the kernel; the channel cannot be used afterwards. */

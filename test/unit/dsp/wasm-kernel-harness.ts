@@ -43,11 +43,16 @@ export interface Schedule {
 interface AnyChannel {
   secure: boolean;
   readonly implementation: 'kernel' | 'js';
+  readonly stateBytes: number;
   drainWindows(): MaskWindow[];
+  reset(): void;
   dispose(): void;
 }
 
-function make(spec: ChannelSpec, implementation: 'kernel' | 'js'): AnyChannel & { run(x: Int16Array | Uint8Array): { out: ArrayLike<number>; digits: DetectedDigit[] }; end(): { out: ArrayLike<number>; digits: DetectedDigit[] }; pend(): PendingDigit | null } {
+/** A channel of any class behind one face: run a chunk, end the stream, the pending digit. */
+export type TestChannel = AnyChannel & { run(x: Int16Array | Uint8Array): { out: ArrayLike<number>; digits: DetectedDigit[] }; end(): { out: ArrayLike<number>; digits: DetectedDigit[] }; pend(): PendingDigit | null };
+
+export function openChannel(spec: ChannelSpec, implementation: 'kernel' | 'js'): TestChannel {
   const opts = { maskTone: spec.maskTone, lookaheadMs: spec.lookaheadMs, sampleRate: spec.sampleRate, secure: spec.secure, implementation };
   if (spec.kind === 'masker') {
     const m = spec.codec === 'linear' ? new Masker(opts) : new G711Masker(spec.codec, opts);
@@ -71,8 +76,15 @@ export function asInput(samples: Int16Array, codec: Codec): Int16Array | Uint8Ar
 }
 
 export function runChannel(spec: ChannelSpec, implementation: 'kernel' | 'js', input: Int16Array | Uint8Array, schedule: Schedule): Run {
-  const ch = make(spec, implementation);
+  const ch = openChannel(spec, implementation);
   if (ch.implementation !== implementation) throw new Error(`asked for ${implementation}, got ${ch.implementation}`);
+  const run = feedChannel(ch, input, schedule);
+  ch.dispose();
+  return run;
+}
+
+/** Runs `input` through an open channel by `schedule`, each stream ended by a flush. */
+export function feedChannel(ch: TestChannel, input: Int16Array | Uint8Array, schedule: Schedule): Run {
   const run: Run = { output: [], windows: [], digits: [], pending: [] };
   const streams = schedule.streams ?? 1;
   let call = 0;
@@ -95,7 +107,6 @@ export function runChannel(spec: ChannelSpec, implementation: 'kernel' | 'js', i
     run.windows.push(...ch.drainWindows());
     run.pending.push(ch.pend());
   }
-  ch.dispose();
   return run;
 }
 
