@@ -19,6 +19,12 @@ export interface CodewordMasker {
   /** Writes into `out` (exactly as long as `codes`) when given, and returns it. */
   process(codes: Uint8Array, out?: Uint8Array): Uint8Array;
   drainWindows(): CodewordMaskWindow[];
+  /**
+   * The masker as it was made, nothing of the last stream kept: a stream restarting its audio
+   * path, or a spare stream taking a new call, resets the masker it has instead of making one
+   * (no allocation). Optional: without it the stream makes a new masker each time.
+   */
+  reset?(): void;
   /** Frees what the masker holds outside the JS heap (the DSP kernel's channel block); optional. */
   dispose?(): void;
 }

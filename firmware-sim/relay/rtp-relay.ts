@@ -619,8 +619,10 @@ export class RtpRelay extends EventEmitter {
         this.clearTimer(s.ssrc);
         this.native?.releases.forget(s);
         this.streams.delete(key);
-        s.close();
-        if (this.spares.length < this.spareLimit) this.spares.push(s);
+        if (this.spares.length < this.spareLimit) {
+          s.retire();
+          this.spares.push(s);
+        } else s.close();
       }
     }
   }

@@ -148,6 +148,16 @@ export const SECURE_OFF_MARGIN_MS = 250;
  * writes times[T_NOW] before every call (onAudio, onEvent, onOther, pump), and `nextWakeup`
  * leaves its answer in `wakeAt`.
  */
+/** `m` reset and kept, or freed (undefined) when it cannot be reset. */
+function resetOrFree(m: CodewordMasker | undefined): CodewordMasker | undefined {
+  if (m?.reset) {
+    m.reset();
+    return m;
+  }
+  m?.dispose?.();
+  return undefined;
+}
+
 export class RtpStream {
   /** Set anew when the relay reuses the stream's state for another call (`reuse`). */
   ssrc: number;
@@ -162,7 +172,14 @@ export class RtpStream {
   private origin = 0;
 
   private codec: G711Codec | undefined;
+  /** The masker of the audio path, once audio has started (one of the two below). */
   private masker: CodewordMasker | undefined;
+  /**
+   * The maskers made so far, by codec, kept for the audio path's restarts and, on a spare, for
+   * later calls: each is reset, not made again (restartMasker).
+   */
+  private alawMasker: CodewordMasker | undefined;
+  private ulawMasker: CodewordMasker | undefined;
   /** Stream index of the masker's input sample 0. */
   private maskerOrigin = 0;
   /** Next stream sample index the masker expects. */
@@ -211,15 +228,26 @@ export class RtpStream {
     this.windows = new EventWindows(Math.round((settings.eventHangoverMs * SAMPLE_RATE) / 1000));
   }
 
-  /** The stream is forgotten: its masker's DSP state is freed now, not when the collector runs. */
+  /** The stream is forgotten: its maskers' DSP state is freed now, not when the collector runs. */
   close(): void {
-    this.masker?.dispose?.();
+    this.alawMasker?.dispose?.();
+    this.ulawMasker?.dispose?.();
+    this.masker = this.alawMasker = this.ulawMasker = undefined;
+  }
+
+  /**
+   * The call has ended and the stream is kept as a spare (RtpRelay's sweep): its maskers are kept,
+   * reset now so that they hold nothing of the call; one that cannot be reset is freed.
+   */
+  retire(): void {
+    this.alawMasker = resetOrFree(this.alawMasker);
+    this.ulawMasker = resetOrFree(this.ulawMasker);
     this.masker = undefined;
   }
 
   /**
-   * Makes a closed stream a new one for `ssrc`, keeping its containers (held-audio slots and views,
-   * the output ring, the sequence ring, the arrays): nothing of them is allocated again, so a call
+   * Makes an ended call's stream a new one for `ssrc`, keeping its containers (held-audio slots and
+   * views, the output ring, the sequence ring, the arrays, the maskers, reset): nothing of them is allocated again, so a call
    * that starts on reused state gives the collector nothing new to copy and promote (a thousand
    * calls starting together on fresh state paused the relay 5-6 ms, docs/benchmarks.md, RTP relay).
    * Every field below is as the constructor leaves it, and every byte the last call left behind is
@@ -227,7 +255,7 @@ export class RtpStream {
    * a reused stream against a fresh one, datagram for datagram.
    */
   reuse(ssrc: number): void {
-    this.close();
+    this.retire();
     this.ssrc = ssrc;
     this.lastActivity = 0;
     this.wakeAt = Infinity;
@@ -257,10 +285,14 @@ export class RtpStream {
 
   /**
    * Makes now what a call's first packets would (a relay's spare streams, made at its start): the
-   * output ring, and the stores of the held-slot lists (emptied by popping, they keep them).
+   * output ring, a masker for each G.711 law, and the stores of the held-slot lists (emptied by
+   * popping, they keep them).
    */
   reserve(): void {
     this.reserveRing();
+    // Both laws' maskers: the call's codec is known at its first packet only.
+    this.alawMasker ??= this.newMasker('alaw');
+    this.ulawMasker ??= this.newMasker('ulaw');
     for (const list of [this.pending, this.awaiting]) {
       for (let i = 0; i < 8; i++) list.push(0);
       emptyArray(list);
@@ -506,10 +538,7 @@ export class RtpStream {
     if (this.fence !== -Infinity) this.fence += idx - this.fed;
     this.lead = -Infinity;
     this.placeSender(idx + len);
-    this.masker?.dispose?.();
-    this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
-    this.maskerOrigin = idx;
-    this.fed = idx;
+    this.restartMasker(this.codec!, idx);
     this.pending.push(this.hold(idx, len, payloadOffset, sequence, marker, datagram));
     this.pump();
   }
@@ -534,14 +563,34 @@ export class RtpStream {
 
   private startAudio(codec: G711Codec, idx: number): void {
     this.codec = codec;
-    this.masker = this.settings.createMasker(codec, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
-    this.maskerOrigin = idx;
-    this.fed = idx;
+    this.restartMasker(codec, idx);
     // Kept from an earlier call on this state (reuse), or made now.
     this.reserveRing();
     this.silenceChunk = silenceChunk(codec);
     // The masker's own mask tone table (same level, phase 0 at each window start).
     this.tone = maskToneCodes(this.settings.maskTone, codec, SAMPLE_RATE);
+  }
+
+  /**
+   * The audio path starts anew at stream index `at` with a masker as new: the codec's masker the
+   * stream has, reset, when it can be; otherwise a new one, the old one's DSP state freed now.
+   */
+  private restartMasker(codec: G711Codec, at: number): void {
+    let m = codec === 'alaw' ? this.alawMasker : this.ulawMasker;
+    if (m?.reset) m.reset();
+    else {
+      m?.dispose?.();
+      m = this.newMasker(codec);
+      if (codec === 'alaw') this.alawMasker = m;
+      else this.ulawMasker = m;
+    }
+    this.masker = m;
+    this.maskerOrigin = at;
+    this.fed = at;
+  }
+
+  private newMasker(codec: G711Codec): CodewordMasker {
+    return this.settings.createMasker(codec, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
   }
 
   private feedContiguous(): void {
@@ -578,9 +627,7 @@ export class RtpStream {
       let need = this.D;
       for (const a of this.awaiting) need = Math.max(need, h.idx[a] + h.len[a] + this.D - this.fed);
       this.feedSilence(Math.min(need, gap));
-      this.masker = this.settings.createMasker(this.codec!, { maskTone: this.settings.maskTone, lookaheadMs: this.settings.lookaheadMs, sampleRate: SAMPLE_RATE });
-      this.maskerOrigin = to;
-      this.fed = to;
+      this.restartMasker(this.codec!, to);
       return;
     }
     this.feedSilence(gap);

@@ -8,6 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RtpStream } from '../../../firmware-sim/relay/rtp-stream.ts';
+import type { MaskerFactory } from '../../../firmware-sim/relay/masker-port.ts';
+import { boardMasker } from '../../../firmware-sim/relay/rtp-relay.ts';
 import { serializeRtp } from '../../../src/rtp/packet.ts';
 import { relayOnStandIn } from '../../../scripts/udp-batch-stand-in.ts';
 
@@ -19,19 +21,19 @@ interface RelayInside {
   sweep(): void;
 }
 
-function rig(streams?: number) {
+function rig(streams?: number, createMasker?: MaskerFactory) {
   let now = 0;
-  const io = relayOnStandIn({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true, lookaheadMs: 40, idleTimeoutMs: 1000, streams }, () => now, () => false);
+  const io = relayOnStandIn({ listen: '127.0.0.1:0', forward: '127.0.0.1:9', secure: true, lookaheadMs: 40, idleTimeoutMs: 1000, streams, createMasker }, () => now, () => false);
   const inside = io.relay as unknown as RelayInside;
   /** `rounds` packets of 20 ms from `ssrc`, from time t on, one a batch, the release timer run as it falls due. */
-  const call = (ssrc: number, t: number, rounds: number) => {
+  const call = (ssrc: number, t: number, rounds: number, pt = 8) => {
     for (let r = 0; r < rounds; r++) {
       now = t + r * 20;
       if (io.timerAt <= now) {
         io.timerAt = Infinity;
         io.onTimer();
       }
-      const d = serializeRtp({ version: 2, padding: false, extension: false, marker: r === 0, payloadType: 8, sequence: r, timestamp: 5000 + r * PTIME, ssrc, csrc: [], payload: new Uint8Array(PTIME).fill(0xd5) });
+      const d = serializeRtp({ version: 2, padding: false, extension: false, marker: r === 0, payloadType: pt, sequence: r, timestamp: 5000 + r * PTIME, ssrc, csrc: [], payload: new Uint8Array(PTIME).fill(pt === 8 ? 0xd5 : 0xff) });
       io.recv.bytes.set(d, 0);
       io.recv.lengths[0] = d.length;
       io.recv.ages[0] = 0;
@@ -79,6 +81,36 @@ describe('RtpRelay stream spares', () => {
     expect(new Set(used)).toEqual(new Set(made));
     expect(made).not.toContain(r.inside.streams.get(0xd));
     expect(r.inside.spares).toHaveLength(0);
+    await r.io.relay.stop();
+  });
+
+  it('keeps a spare\'s maskers, one for each law, so calls on spares make none', async () => {
+    const made: string[] = [];
+    let disposed = 0;
+    const counting: MaskerFactory = (codec, settings) => {
+      made.push(codec);
+      const m = boardMasker(codec, settings);
+      const dispose = m.dispose!.bind(m);
+      m.dispose = () => {
+        disposed++;
+        dispose();
+      };
+      return m;
+    };
+    const r = rig(2, counting);
+    expect(made.sort()).toEqual(['alaw', 'alaw', 'ulaw', 'ulaw']);
+    r.call(0xa, 0, 10, 8);
+    r.call(0xb, 0, 10, 0);
+    r.idle(3000);
+    expect(r.inside.spares).toHaveLength(2);
+    r.call(0xc, 4000, 10, 0);
+    r.call(0xd, 4000, 10, 0);
+    r.call(0xe, 4000, 10, 8);
+    // Two spares taken, both laws served from them; only the third call's stream made a masker.
+    expect(made).toHaveLength(5);
+    expect(disposed).toBe(0);
+    r.idle(7000);
+    expect(r.io.sent).toBe(50);
     await r.io.relay.stop();
   });
 });

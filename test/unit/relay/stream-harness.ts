@@ -74,6 +74,12 @@ export function fakeMasker(transform: (code: number) => number = (c) => c): Mask
         windows = [];
         return w;
       },
+      reset() {
+        line.fill(g711Silence(codec));
+        outIndex = 0;
+        runStart = -1;
+        windows = [];
+      },
     };
     return m;
   };
@@ -158,12 +164,12 @@ export function streamHarness(settings: Partial<StreamSettings> = {}, secure = t
       s.pump();
     },
     /**
-     * The relay's reuse of an ended call's state (RtpRelay.newStream): the stream is closed and
-     * made new for `ssrc`, the clock set to `t`, and what was sent, reported and counted so far is
-     * forgotten by the harness.
+     * The relay's reuse of an ended call's state (its sweep's `retire`, then RtpRelay.newStream's
+     * `reuse`): the stream is made new for `ssrc`, the clock set to `t`, and what was sent,
+     * reported and counted so far is forgotten by the harness.
      */
     reuse(ssrc: number, t: number) {
-      s.close();
+      s.retire();
       s.reuse(ssrc);
       sent.length = 0;
       spans.length = 0;
