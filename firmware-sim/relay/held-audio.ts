@@ -139,6 +139,20 @@ export class HeldAudio {
   }
 
   /**
+   * Makes every slot's views now for datagrams of `length` octets with the payload at `offset` (a
+   * relay's spare streams, made at its start): a call whose packets are of that shape then makes
+   * none (some 0.6 KB a call otherwise, made on its first packets, that the collector copies and
+   * promotes; docs/benchmarks.md, RTP relay). Other shapes get their views when they come.
+   */
+  prepareViews(length: number, offset: number): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const at = slot * SLOT_BYTES;
+      this.datagramViews[slot] = this.bytes.subarray(at, at + length);
+      this.payloadViews[slot] = this.bytes.subarray(at + offset, at + length);
+    }
+  }
+
+  /**
    * Frees every slot and zeroes what they held (a stream's state reused for another call,
    * rtp-stream.ts `reuse`): slots are then taken in the order a new store gives them, and no byte
    * of the last call is left. The store and the views are kept.

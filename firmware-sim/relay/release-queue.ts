@@ -44,8 +44,18 @@ export class ReleaseQueue<S> {
     this.items[i] = s;
   }
 
+  /** `s` is gone: its entries still queued are skipped, and its record is dropped. */
   forget(s: S): void {
     this.armed.delete(s);
+  }
+
+  /**
+   * `s` is kept for later (a relay's spare stream): its entries still queued are skipped, as after
+   * `forget`, but its record stays, so arming it again allocates nothing.
+   */
+  disarm(s: S): void {
+    const cur = this.armed.get(s);
+    if (cur !== undefined) cur.at = Infinity;
   }
 
   /** Removes and returns the next stream due at `now`, disarmed, or undefined when none is. */

@@ -617,12 +617,15 @@ export class RtpRelay extends EventEmitter {
     for (const [key, s] of this.streams) {
       if (s.idle && now - s.lastActivity > this.idleTimeoutMs) {
         this.clearTimer(s.ssrc);
-        this.native?.releases.forget(s);
         this.streams.delete(key);
         if (this.spares.length < this.spareLimit) {
+          this.native?.releases.disarm(s);
           s.retire();
           this.spares.push(s);
-        } else s.close();
+        } else {
+          this.native?.releases.forget(s);
+          s.close();
+        }
       }
     }
   }

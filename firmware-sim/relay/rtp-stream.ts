@@ -38,6 +38,7 @@ import type { MaskTone } from '../../src/dsp/dtmf-keys.ts';
 import { g711Silence, type G711Codec } from '../../src/dsp/g711.ts';
 import { parseTelephoneEvent, TELEPHONE_EVENT_LENGTH } from '../../src/rtp/telephone-event.ts';
 import { emptyArray } from '../../src/empty-array.ts';
+import { RTP_HEADER_LENGTH } from '../../src/rtp/packet.ts';
 import { EventWindows } from './event-windows.ts';
 import { RecentSeqs } from './recent-seqs.ts';
 import { HeldAudio } from './held-audio.ts';
@@ -100,6 +101,8 @@ interface HeldEvent {
 }
 
 const SAMPLE_RATE = 8000;
+/** Samples of a 20 ms packet. */
+const PTIME_20MS = 160;
 /** Gap fills go through the masker in pieces this long, so the output ring never overruns. */
 const FILL_CHUNK = 1024;
 /** What a stream's arrays are until its first audio packet: nothing to read or write. */
@@ -285,14 +288,17 @@ export class RtpStream {
 
   /**
    * Makes now what a call's first packets would (a relay's spare streams, made at its start): the
-   * output ring, a masker for each G.711 law, and the stores of the held-slot lists (emptied by
-   * popping, they keep them).
+   * output ring, a masker for each G.711 law, the held slots' views, and the stores of the
+   * held-slot lists (emptied by popping, they keep them).
    */
   reserve(): void {
     this.reserveRing();
     // Both laws' maskers: the call's codec is known at its first packet only.
     this.alawMasker ??= this.newMasker('alaw');
     this.ulawMasker ??= this.newMasker('ulaw');
+    // Views of the held slots for the common packet: G.711 at 20 ms, the default packetization
+    // interval of RFC 3551 §4.5, behind the 12-octet fixed header (RFC 3550 §5.1).
+    this.held.prepareViews(RTP_HEADER_LENGTH + PTIME_20MS, RTP_HEADER_LENGTH);
     for (const list of [this.pending, this.awaiting]) {
       for (let i = 0; i < 8; i++) list.push(0);
       emptyArray(list);

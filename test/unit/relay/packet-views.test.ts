@@ -81,4 +81,15 @@ describe('ReleaseQueue', () => {
     q.arm('a', 70);
     expect(q.popDue(100)).toBe('a');
   });
+
+  it('skips a disarmed stream\'s queued entries, as a forgotten one\'s, and takes it again when armed', () => {
+    const q = new ReleaseQueue<string>();
+    q.arm('a', 10);
+    q.arm('b', 20);
+    q.disarm('a');
+    expect(q.popDue(30)).toBe('b');
+    expect(q.popDue(30)).toBeUndefined();
+    q.arm('a', 40);
+    expect(q.popDue(50)).toBe('a');
+  });
 });
