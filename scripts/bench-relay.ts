@@ -22,6 +22,8 @@
  * Usage: npx tsx scripts/bench-relay.ts [STEPS=250,500,1000,1500] [seconds-per-step=12]
  *   STEPS: stream counts in order (repeat one to run it several times: 1000,1000,1000).
  *   DTMFGUARD_BENCH_SPARES=0: the relay is not told how many streams to expect (see `spares`);
+ *   DTMFGUARD_ALLOC_SITES=1: the relay process's JS allocations by function over each step, to
+ *   stderr, bytes a packet (heap-sites.ts; the profiler's own cost makes that step's figures void);
  *   DTMFGUARD_BENCH_PIN=0 leaves both processes to the scheduler's choice of core;
  *   DTMFGUARD_BENCH_PRIORITY=normal: no SCHED_FIFO (see below);
  *   DTMFGUARD_BENCH_PARALLEL_GC=1: V8's default collector; DTMFGUARD_BENCH_V8_FLAGS: other V8 flags
@@ -35,6 +37,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { printHeapSites, startHeapSites } from './heap-sites.ts';
 import { RtpRelay } from '../firmware-sim/relay/rtp-relay.ts';
 import { encodeG711 } from '../src/dsp/g711.ts';
 import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
@@ -188,11 +191,14 @@ async function step(n: number): Promise<Step> {
     setRealtime(true);
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
+    const sites = await startHeapSites();
     res = await load.start(ports);
     used = process.cpuUsage(cpu0);
     setRealtime(false);
     loopDelay.disable();
     wall = performance.now() - wall0;
+    // Per packet sent by the generator (n streams of 20 ms over the step).
+    if (sites) await printHeapSites(sites, (n * stepSeconds * 1000) / 20, 'packet', 25);
     for (const r of relays) {
       const s = r.stats();
       packets += s.datagramsIn;

@@ -404,6 +404,7 @@ export class RtpRelay extends EventEmitter {
       this.clearTimer(s.ssrc);
     }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.closeSpares();
     // Sends are handed to the kernel synchronously when its buffer has room; give the rare queued
     // one a turn of the event loop before the sockets close.
     await new Promise((resolve) => setImmediate(resolve));
@@ -424,6 +425,7 @@ export class RtpRelay extends EventEmitter {
     }
     this.flush();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.closeSpares();
     for (const w of io.watchers) io.lib.unwatch(w);
     for (const fd of [io.fd, io.fwd, io.mir, io.timerFd]) if (fd >= 0) io.lib.close(fd);
     this.native = undefined;
@@ -610,6 +612,11 @@ export class RtpRelay extends EventEmitter {
       this.mirrorSocket.send(out);
       this.counters.mirrored++;
     }
+  }
+
+  /** The spares' maskers' DSP state freed now (two a spare), not when the collector finds them. */
+  private closeSpares(): void {
+    for (const s of this.spares) s.close();
   }
 
   private sweep(): void {

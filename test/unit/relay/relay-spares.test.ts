@@ -111,6 +111,8 @@ describe('RtpRelay stream spares', () => {
     expect(disposed).toBe(0);
     r.idle(7000);
     expect(r.io.sent).toBe(50);
+    // Stopping frees every masker's DSP state, the spares' included.
     await r.io.relay.stop();
+    expect(disposed).toBe(5);
   });
 });
