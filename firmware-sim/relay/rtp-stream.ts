@@ -146,11 +146,6 @@ const WINDOW_MEMORY_SAMPLES = SAMPLE_RATE;
  */
 export const SECURE_OFF_MARGIN_MS = 250;
 
-/**
- * Time comes in `times` (relay-times.ts), shared with the relay, not as arguments: the relay
- * writes times[T_NOW] before every call (onAudio, onEvent, onOther, pump), and `nextWakeup`
- * leaves its answer in `wakeAt`.
- */
 /** `m` reset and kept, or freed (undefined) when it cannot be reset. */
 function resetOrFree(m: CodewordMasker | undefined): CodewordMasker | undefined {
   if (m?.reset) {
@@ -161,6 +156,11 @@ function resetOrFree(m: CodewordMasker | undefined): CodewordMasker | undefined 
   return undefined;
 }
 
+/**
+ * Time comes in `times` (relay-times.ts), shared with the relay, not as arguments: the relay
+ * writes times[T_NOW] before every call (onAudio, onEvent, onOther, pump), and `nextWakeup`
+ * leaves its answer in `wakeAt`.
+ */
 export class RtpStream {
   /** Set anew when the relay reuses the stream's state for another call (`reuse`). */
   ssrc: number;
@@ -250,9 +250,10 @@ export class RtpStream {
 
   /**
    * Makes an ended call's stream a new one for `ssrc`, keeping its containers (held-audio slots and
-   * views, the output ring, the sequence ring, the arrays, the maskers, reset): nothing of them is allocated again, so a call
-   * that starts on reused state gives the collector nothing new to copy and promote (a thousand
-   * calls starting together on fresh state paused the relay 5-6 ms, docs/benchmarks.md, RTP relay).
+   * views, the output ring, the sequence ring, the arrays, the maskers, reset): nothing of them is
+   * allocated again, so a call that starts on reused state gives the collector nothing new to copy
+   * and promote (a thousand calls starting together on fresh state paused the relay 5-6 ms,
+   * docs/benchmarks.md, RTP relay).
    * Every field below is as the constructor leaves it, and every byte the last call left behind is
    * zeroed, so no audio of one call can reach another; test/unit/relay/stream-reuse.test.ts checks
    * a reused stream against a fresh one, datagram for datagram.
@@ -297,7 +298,7 @@ export class RtpStream {
     this.alawMasker ??= this.newMasker('alaw');
     this.ulawMasker ??= this.newMasker('ulaw');
     // Views of the held slots for the common packet: G.711 at 20 ms, the default packetization
-    // interval of RFC 3551 §4.5, behind the 12-octet fixed header (RFC 3550 §5.1).
+    // interval of RFC 3551 §4.2, behind the 12-octet fixed header (RFC 3550 §5.1).
     this.held.prepareViews(RTP_HEADER_LENGTH + PTIME_20MS, RTP_HEADER_LENGTH);
     for (const list of [this.pending, this.awaiting]) {
       for (let i = 0; i < 8; i++) list.push(0);

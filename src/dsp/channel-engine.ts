@@ -7,7 +7,7 @@
 import { DtmfDetector, type DetectedDigit, type DetectorOptions, type PendingDigit } from './detector.ts';
 import { DtmfAnalysis } from './dtmf-analysis.ts';
 import { type G711Codec, g711Silence } from './g711.ts';
-import { type MaskCore, type MaskerOptions, type MaskWindow, NO_WINDOWS, type ResolvedOptions, g711MaskCore, linearMaskCore } from './mask-core.ts';
+import { type MaskCore, type MaskerOptions, type MaskWindow, NO_WINDOWS, type ResolvedOptions, g711MaskCore, linearMaskCore, resolveG711Options, resolveMaskerOptions } from './mask-core.ts';
 import { maskToneCodes, maskToneTable } from './mask-tone.ts';
 import { TonePresence } from './tone-presence.ts';
 import { type KernelChannel, loadKernel } from './wasm/kernel.ts';
@@ -35,8 +35,8 @@ export interface ChannelEngine<T extends Int16Array | Uint8Array> {
   /**
    * The channel as it was made (same configuration, secure as at the start), nothing of the last
    * stream kept, unfinished windows and digits dropped: for a caller that starts another stream on
-   * it instead of making a channel (the relay's spare streams). Undone by nothing: use after finish
-   * when the last stream's tail is wanted.
+   * it instead of making a channel (the relay's spare streams). Call `finish` first when the last
+   * stream's tail is wanted.
    */
   reset(): void;
   dispose(): void;
@@ -114,8 +114,8 @@ class KernelEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T
   }
   reset(): void {
     // In place: a reset channel allocates nothing, so a relay call started on a spare stream
-    // leaves the collector nothing new (docs/benchmarks.md, RTP relay).
-    // `digits` needs nothing: the pipelines take them after every call.
+    // leaves the collector nothing new (docs/benchmarks.md, RTP relay). `digits` needs no
+    // clearing: the pipelines take them after every call.
     this.ch.reset();
     this.secure = this.secureAtStart;
     this.windows.length = 0;
@@ -157,14 +157,14 @@ class KernelEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T
   }
 }
 
-/** Per rate: the analysis constants and the presence thresholds the kernel is given. */
-const RATE_PARAMS = new Map<number, { k: Float64Array; gateEnergy: number; presence: number[] }>();
+/** Per rate: the analysis constants, the presence thresholds and the half size the kernel is given. */
+const RATE_PARAMS = new Map<number, { k: Float64Array; gateEnergy: number; presence: number[]; halfSize: number }>();
 
-function rateParams(sampleRate: number): { k: Float64Array; gateEnergy: number; presence: number[] } {
+function rateParams(sampleRate: number): { k: Float64Array; gateEnergy: number; presence: number[]; halfSize: number } {
   let p = RATE_PARAMS.get(sampleRate);
   if (p === undefined) {
     const an = new DtmfAnalysis(sampleRate);
-    p = { ...an.kernelConstants(), presence: new TonePresence(sampleRate, an).kernelParams() };
+    p = { ...an.kernelConstants(), presence: new TonePresence(sampleRate, an).kernelParams(), halfSize: an.blockSize };
     RATE_PARAMS.set(sampleRate, p);
   }
   return p;
@@ -173,7 +173,7 @@ function rateParams(sampleRate: number): { k: Float64Array; gateEnergy: number; 
 /** The detector of a pipeline, checked against the analysis's halves (DG2605). */
 function pipelineDetector(detectorOpts: Omit<DetectorOptions, 'sampleRate'> | undefined, o: ResolvedOptions): DtmfDetector {
   const detector = new DtmfDetector({ ...detectorOpts, sampleRate: o.sampleRate });
-  const half = new DtmfAnalysis(o.sampleRate).blockSize;
+  const half = rateParams(o.sampleRate).halfSize;
   if (detector.blockSize !== 2 * half) {
     throw new DgError('DG2605', `sample rate ${o.sampleRate} Hz: the detector's 10 ms block is not two 5 ms halves; use 8000 Hz`);
   }
@@ -204,7 +204,7 @@ function openKernel<T extends Int16Array | Uint8Array>(
 ): ChannelEngine<T> {
   const kernel = loadKernel()!;
   const rp = rateParams(o.sampleRate);
-  const halfSize = new DtmfAnalysis(o.sampleRate).blockSize;
+  const halfSize = rp.halfSize;
   // The mark ring covers every block whose samples are still in the delay line, plus the padding
   // (the same size as MaskCore's).
   const span = Math.ceil(o.delaySamples / halfSize) + 2 + 4;
@@ -235,26 +235,33 @@ function openKernel<T extends Int16Array | Uint8Array>(
  * pipeline with its Q.24 detector on the same analysis.
  */
 export function linearEngine(opts: MaskerOptions, detectorOpts?: Omit<DetectorOptions, 'sampleRate'>, withDetector = false): { o: ResolvedOptions; engine: ChannelEngine<Int16Array> } {
+  if (wantKernel(opts)) {
+    // No JS core: the kernel keeps the channel's state (a core's analysis and buffers are some
+    // 10 KB a channel, mostly outside the JS heap, that a kernel channel never reads).
+    const o = resolveMaskerOptions(opts);
+    const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
+    const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
+    return { o, engine: openKernel(o, opts.secure ?? true, 2, 0, maskToneTable(o.maskTone, o.sampleRate), `${o.maskTone}/${o.sampleRate}`, null, '', detector, dOpts) };
+  }
   const { o, core } = linearMaskCore(opts);
   const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
-  if (wantKernel(opts)) {
-    const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
-    return { o, engine: openKernel(o, core.secure, 2, 0, maskToneTable(o.maskTone, o.sampleRate), `${o.maskTone}/${o.sampleRate}`, null, '', detector, dOpts) };
-  }
   return { o, engine: new JsEngine(jsParts(core, detector, () => linearMaskCore(opts).core, detectorOpts, o), null) };
 }
 
 /** A G.711 channel (codewords in the delay line, decoded for the analysis); see linearEngine. */
 export function g711Engine(codec: G711Codec, opts: MaskerOptions, detectorOpts?: Omit<DetectorOptions, 'sampleRate'>, withDetector = false): { o: ResolvedOptions; engine: ChannelEngine<Uint8Array> } {
-  const { o, core, decodeTable } = g711MaskCore(codec, opts);
-  const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
   if (wantKernel(opts)) {
+    // No JS core, as in linearEngine.
+    const { o, decodeTable } = resolveG711Options(codec, opts);
+    const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
     const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
     return {
       o,
-      engine: openKernel(o, core.secure, 1, g711Silence(codec), maskToneCodes(o.maskTone, codec, o.sampleRate), `${o.maskTone}/${o.sampleRate}/${codec}`, decodeTable, codec, detector, dOpts),
+      engine: openKernel(o, opts.secure ?? true, 1, g711Silence(codec), maskToneCodes(o.maskTone, codec, o.sampleRate), `${o.maskTone}/${o.sampleRate}/${codec}`, decodeTable, codec, detector, dOpts),
     };
   }
+  const { o, core, decodeTable } = g711MaskCore(codec, opts);
+  const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
   return { o, engine: new JsEngine(jsParts(core, detector, () => g711MaskCore(codec, opts).core, detectorOpts, o), decodeTable) };
 }
 

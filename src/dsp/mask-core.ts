@@ -322,12 +322,20 @@ export function linearMaskCore(opts: MaskerOptions): { o: ResolvedOptions; core:
  * `decodeTable`. Shared with the board pipeline.
  */
 export function g711MaskCore(codec: G711Codec, opts: MaskerOptions): { o: ResolvedOptions; core: MaskCore<Uint8Array>; decodeTable: Int16Array } {
+  const { o, decodeTable } = resolveG711Options(codec, opts);
+  const core = new MaskCore(o, new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)), maskToneCodes(o.maskTone, codec, o.sampleRate));
+  core.secure = opts.secure ?? true;
+  return { o, core, decodeTable };
+}
+
+/**
+ * A G.711 channel's options checked (DgError DG2601..DG2604) and its law's decode table, without a
+ * core: the DSP kernel's channels keep their state in the kernel (channel-engine.ts).
+ */
+export function resolveG711Options(codec: G711Codec, opts: MaskerOptions): { o: ResolvedOptions; decodeTable: Int16Array } {
   if (codec !== 'alaw' && codec !== 'ulaw') {
     throw new DgError('DG2604', `codec must be 'alaw' or 'ulaw' (got ${JSON.stringify(codec)})`);
   }
-  const o = resolveMaskerOptions(opts);
-  const core = new MaskCore(o, new DelayLine(new Uint8Array(o.delaySamples), g711Silence(codec)), maskToneCodes(o.maskTone, codec, o.sampleRate));
-  core.secure = opts.secure ?? true;
-  return { o, core, decodeTable: codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE };
+  return { o: resolveMaskerOptions(opts), decodeTable: codec === 'alaw' ? ALAW_DECODE_TABLE : ULAW_DECODE_TABLE };
 }
 
