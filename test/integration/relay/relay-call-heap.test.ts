@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
  * calls starting together on fresh state gave young-generation collections some 5 ms of copying
  * and promoting, and made packets late). scripts/relay-call-heap.ts starts 1,000 new calls on a
  * relay already carrying 1,000 and reads the heap after a full collection before and after.
- * Measured at the change (2026-12-07): on spares 76-365 bytes of JS heap a call and none outside
- * it (1.8-2.3 KB and 2.2 KB before spares kept their maskers and views); on fresh state 3.8-5.5 KB
- * and 10.9 KB. The bound on spares leaves room for the relay's maps growing, not for an object of
- * the call's own (a view is some 70 bytes, a masker some 400).
+ * Measured at the change (2026-12-07, twelve runs): on spares 9-370 bytes of JS heap a call and
+ * none outside it (1.8-2.3 KB and 2.2 KB before spares kept their maskers and views); on fresh
+ * state 3.8-5.5 KB and 10.9 KB. The bound on spares leaves room for the relay's maps growing, not
+ * for the call's own objects (its masker's are some 500 bytes, its 16 views some 1 KB).
  */
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
