@@ -3,7 +3,8 @@
  * on its native path and no sockets, under a fake clock: the driver writes datagrams into the
  * relay's own receive buffer as recvmmsg would and calls `onRecv(n)`, fires the release timer with
  * `onTimer()` when `timerAt` has come, and counts what the relay sends. Used by
- * scripts/relay-alloc.ts and the relay's stall test (test/unit/relay/relay-backlog.test.ts).
+ * scripts/relay-drive.ts (relay-alloc.ts, relay-call-heap.ts), the relay's stall test
+ * (test/unit/relay/relay-backlog.test.ts) and its spares test (relay-spares.test.ts).
  */
 import { RtpRelay, type RelayClock, type RtpRelayOptions } from '../firmware-sim/relay/rtp-relay.ts';
 import { RecvBuffer, type UdpBatch } from '../firmware-sim/relay/udp-native.ts';
