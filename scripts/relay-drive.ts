@@ -106,7 +106,8 @@ export function relayDrive(o: { streams: number; spares?: number; driverOnly?: b
   };
 
   const renew = (n: number): void => {
-    for (let i = 0; i < Math.min(n, streams); i++) ssrcs[i] = (ssrcs[i] ^ 0x5eed_0000) >>> 0;
+    // A different SSRC each time (a multiplicative hash step), so renewing again makes new calls again.
+    for (let i = 0; i < Math.min(n, streams); i++) ssrcs[i] = (Math.imul(ssrcs[i] ^ 0x5eed, 0x9e3779b1) + 1) >>> 0;
   };
   return { io, round, renew };
 }
