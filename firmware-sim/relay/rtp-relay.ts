@@ -120,10 +120,10 @@ const LATENCY_WINDOW = 8192;
 const BACKLOG_TICK_MS = 1;
 const DEFAULT_RECV_BUFFER = 4 << 20;
 /**
- * Ended streams' state kept for new calls, at least (see `streams`): each is some 5.5 KB of JS heap
- * and 11 KB outside it. A call started on fresh state allocates some 50 objects that the collector
- * copies twice before they are old; on reused state, 1.8-2.3 KB: its masker's, and its held slots'
- * views (docs/benchmarks.md, RTP relay).
+ * Ended streams' state kept for new calls, at least (see `streams`): each is some 23 KB of memory,
+ * two maskers' kernel channels included. A call started on fresh state leaves some 4 KB of JS heap
+ * and 11 KB outside it that the collector copies twice before they are old; on a spare, under
+ * 150 bytes (docs/benchmarks.md, RTP relay).
  */
 const SPARE_STREAMS = 256;
 const MAX_STREAMS = 100_000;

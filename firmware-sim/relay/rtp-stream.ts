@@ -249,17 +249,18 @@ export class RtpStream {
   }
 
   /**
-   * Makes an ended call's stream a new one for `ssrc`, keeping its containers (held-audio slots and
-   * views, the output ring, the sequence ring, the arrays, the maskers, reset): nothing of them is
-   * allocated again, so a call that starts on reused state gives the collector nothing new to copy
-   * and promote (a thousand calls starting together on fresh state paused the relay 5-6 ms,
-   * docs/benchmarks.md, RTP relay).
+   * Makes a retired stream (an ended call's, see `retire`) a new one for `ssrc`, keeping its
+   * containers (held-audio slots and views, the output ring, the sequence ring, the arrays, the
+   * maskers): nothing of them is allocated again, so a call that starts on reused state gives the
+   * collector nothing new to copy and promote (a thousand calls starting together on fresh state
+   * paused the relay 5-6 ms, docs/benchmarks.md, RTP relay).
    * Every field below is as the constructor leaves it, and every byte the last call left behind is
-   * zeroed, so no audio of one call can reach another; test/unit/relay/stream-reuse.test.ts checks
-   * a reused stream against a fresh one, datagram for datagram.
+   * zeroed (the maskers' by `retire`, and again when audio starts: restartMasker), so no audio of
+   * one call can reach another; test/unit/relay/stream-reuse.test.ts checks a reused stream against
+   * a fresh one, datagram for datagram.
    */
   reuse(ssrc: number): void {
-    this.retire();
+    this.masker = undefined;
     this.ssrc = ssrc;
     this.lastActivity = 0;
     this.wakeAt = Infinity;
@@ -583,14 +584,9 @@ export class RtpStream {
    * stream has, reset, when it can be; otherwise a new one, the old one's DSP state freed now.
    */
   private restartMasker(codec: G711Codec, at: number): void {
-    let m = codec === 'alaw' ? this.alawMasker : this.ulawMasker;
-    if (m?.reset) m.reset();
-    else {
-      m?.dispose?.();
-      m = this.newMasker(codec);
-      if (codec === 'alaw') this.alawMasker = m;
-      else this.ulawMasker = m;
-    }
+    const m = resetOrFree(codec === 'alaw' ? this.alawMasker : this.ulawMasker) ?? this.newMasker(codec);
+    if (codec === 'alaw') this.alawMasker = m;
+    else this.ulawMasker = m;
     this.masker = m;
     this.maskerOrigin = at;
     this.fed = at;

@@ -200,7 +200,7 @@ function openKernel<T extends Int16Array | Uint8Array>(
   decodeTable: Int16Array | null,
   decodeKey: string,
   detector: DtmfDetector | null,
-  detectorOptions: DetectorOptions | null,
+  detectorOpts: Omit<DetectorOptions, 'sampleRate'> | undefined,
 ): ChannelEngine<T> {
   const kernel = loadKernel()!;
   const rp = rateParams(o.sampleRate);
@@ -227,7 +227,7 @@ function openKernel<T extends Int16Array | Uint8Array>(
     secure,
     detector: detector ? detector.kernelParams() : null,
   });
-  return new KernelEngine<T>(ch, secure, kernel.channelBytes(halfSize, o.delaySamples, elem, markSize), detectorOptions);
+  return new KernelEngine<T>(ch, secure, kernel.channelBytes(halfSize, o.delaySamples, elem, markSize), detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null);
 }
 
 /**
@@ -235,49 +235,37 @@ function openKernel<T extends Int16Array | Uint8Array>(
  * pipeline with its Q.24 detector on the same analysis.
  */
 export function linearEngine(opts: MaskerOptions, detectorOpts?: Omit<DetectorOptions, 'sampleRate'>, withDetector = false): { o: ResolvedOptions; engine: ChannelEngine<Int16Array> } {
+  const o = resolveMaskerOptions(opts);
   if (wantKernel(opts)) {
-    // No JS core: the kernel keeps the channel's state (a core's analysis and buffers are some
-    // 10 KB a channel, mostly outside the JS heap, that a kernel channel never reads).
-    const o = resolveMaskerOptions(opts);
+    // The kernel keeps the state, so no JS core is built here (it would be dropped at once: a
+    // G711Masker took 15-17 µs to make with one, 6-8 without; docs/benchmarks.md, RTP relay).
     const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
-    const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
-    return { o, engine: openKernel(o, opts.secure ?? true, 2, 0, maskToneTable(o.maskTone, o.sampleRate), `${o.maskTone}/${o.sampleRate}`, null, '', detector, dOpts) };
+    return { o, engine: openKernel(o, opts.secure ?? true, 2, 0, maskToneTable(o.maskTone, o.sampleRate), `${o.maskTone}/${o.sampleRate}`, null, '', detector, detectorOpts) };
   }
-  const { o, core } = linearMaskCore(opts);
-  const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
-  return { o, engine: new JsEngine(jsParts(core, detector, () => linearMaskCore(opts).core, detectorOpts, o), null) };
+  return { o, engine: new JsEngine(jsParts(() => linearMaskCore(opts).core, withDetector, detectorOpts, o), null) };
 }
 
 /** A G.711 channel (codewords in the delay line, decoded for the analysis); see linearEngine. */
 export function g711Engine(codec: G711Codec, opts: MaskerOptions, detectorOpts?: Omit<DetectorOptions, 'sampleRate'>, withDetector = false): { o: ResolvedOptions; engine: ChannelEngine<Uint8Array> } {
+  const { o, decodeTable } = resolveG711Options(codec, opts);
   if (wantKernel(opts)) {
-    // No JS core, as in linearEngine.
-    const { o, decodeTable } = resolveG711Options(codec, opts);
     const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
-    const dOpts = detector ? { ...detectorOpts, sampleRate: o.sampleRate } : null;
-    return {
-      o,
-      engine: openKernel(o, opts.secure ?? true, 1, g711Silence(codec), maskToneCodes(o.maskTone, codec, o.sampleRate), `${o.maskTone}/${o.sampleRate}/${codec}`, decodeTable, codec, detector, dOpts),
-    };
+    const table = maskToneCodes(o.maskTone, codec, o.sampleRate);
+    return { o, engine: openKernel(o, opts.secure ?? true, 1, g711Silence(codec), table, `${o.maskTone}/${o.sampleRate}/${codec}`, decodeTable, codec, detector, detectorOpts) };
   }
-  const { o, core, decodeTable } = g711MaskCore(codec, opts);
-  const detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
-  return { o, engine: new JsEngine(jsParts(core, detector, () => g711MaskCore(codec, opts).core, detectorOpts, o), decodeTable) };
+  return { o, engine: new JsEngine(jsParts(() => g711MaskCore(codec, opts).core, withDetector, detectorOpts, o), decodeTable) };
 }
 
-/** The JS engine's `make`: the parts already built first, then new ones for each reset. */
+/** The JS engine's `make`: a new core, with a pipeline's detector reading its analysis. */
 function jsParts<T extends Int16Array | Uint8Array>(
-  core: MaskCore<T>,
-  detector: DtmfDetector | null,
   newCore: () => MaskCore<T>,
+  withDetector: boolean,
   detectorOpts: Omit<DetectorOptions, 'sampleRate'> | undefined,
   o: ResolvedOptions,
 ): () => JsParts<T> {
-  let first: JsParts<T> | null = { core, detector };
   return () => {
-    const parts = first ?? { core: newCore(), detector: detector ? pipelineDetector(detectorOpts, o) : null };
-    first = null;
-    parts.core.detector = parts.detector;
-    return parts;
+    const core = newCore();
+    core.detector = withDetector ? pipelineDetector(detectorOpts, o) : null;
+    return { core, detector: core.detector };
   };
 }
