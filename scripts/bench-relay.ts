@@ -16,8 +16,10 @@
  * Prints JSON lines: relay_streams_per_core (the largest step passing, with all smaller ones),
  * relay_added_latency_median / _p99 / _max (ms, end to end on loopback, at that step, or at the
  * first step with "passed": false when none passed), relay_cpu_per_packet (µs of relay CPU per
- * datagram received, at the largest step) and relay_streams_per_core_by_cpu (what a fully used core
- * carries at that cost). Each line carries the load average. Per-step details go to stderr.
+ * datagram received, at the largest step), relay_streams_per_core_by_cpu (what a fully used core
+ * carries at that cost) and relay_alloc_per_packet (what the relay process allocated on its JS heap
+ * over the largest step, gc-allocation.ts, per packet sent to it, with the young collections it
+ * brought). Each line carries the load average. Per-step details go to stderr.
  *
  * Usage: npx tsx scripts/bench-relay.ts [STEPS=250,500,1000,1500] [seconds-per-step=12]
  *   STEPS: stream counts in order (repeat one to run it several times: 1000,1000,1000).
@@ -37,6 +39,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type Allocation, pauseMs, startAllocation } from './gc-allocation.ts';
 import { printHeapSites, startHeapSites } from './heap-sites.ts';
 import { RtpRelay } from '../firmware-sim/relay/rtp-relay.ts';
 import { encodeG711 } from '../src/dsp/g711.ts';
@@ -164,6 +167,8 @@ interface Step {
   cpu: number;
   /** Relay CPU time per datagram received, µs. */
   usPerPacket: number;
+  /** What the relay process allocated on the JS heap over the step, and its collections (none with DTMFGUARD_ALLOC_SITES). */
+  alloc?: Allocation;
   why: string;
 }
 
@@ -177,6 +182,7 @@ async function step(n: number): Promise<Step> {
   let packets = 0;
   let used: NodeJS.CpuUsage;
   let wall: number;
+  let alloc: Allocation | undefined;
   const counts = { late: 0, lost: 0, duplicates: 0, masked: 0, sendErrors: 0 };
   try {
     const ports = [];
@@ -192,7 +198,10 @@ async function step(n: number): Promise<Step> {
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     const sites = await startHeapSites();
+    // Not with the sampling profiler: starting it drops optimised code, so its step measures less optimised code.
+    const allocation = sites ? undefined : startAllocation();
     res = await load.start(ports);
+    alloc = allocation?.stop();
     used = process.cpuUsage(cpu0);
     setRealtime(false);
     loopDelay.disable();
@@ -231,11 +240,14 @@ async function step(n: number): Promise<Step> {
   const cpu = (used.user + used.system) / 1000 / wall;
   const usPerPacket = (used.user + used.system) / Math.max(1, packets);
   const okP99 = m.lost === 0 && res.duplicates === 0 && counts.lost === 0 && m.p99_ms <= res.limit_ms && !saturated;
-  const s: Step = { streams: n, ok: problems.length === 0, okP99, res, cpu, usPerPacket, why: problems.join(', ') };
+  const s: Step = { streams: n, ok: problems.length === 0, okP99, res, cpu, usPerPacket, alloc, why: problems.join(', ') };
+  const allocText = alloc
+    ? `JS heap allocation ${(alloc.bytes / Math.max(1, res.sent)).toFixed(1)} B per packet sent to it, ${alloc.scavenges.length} young collections (${pauseMs(alloc.scavenges).toFixed(1)} ms), ${alloc.markCompacts.length} full; `
+    : '';
   process.stderr.write(
     `relay bench: ${n} streams, ${stepSeconds} s: ${res.sent} sent, received ${res.received.forward} forward + ${res.received.mirror} mirror, ${counts.masked} masked; ` +
       `measured ${m.packets_sent} packets × 2 sides: added delay median ${m.median_ms.toFixed(2)} p99 ${m.p99_ms.toFixed(2)} p99.9 ${m.p999_ms.toFixed(2)} max ${m.max_ms.toFixed(2)} ms, ${m.late} over ${res.limit_ms} ms; ` +
-      `warm-up max ${res.warmup.max_ms.toFixed(1)} ms (${res.warmup.late} over); relay event loop stalled ≤ ${(loopDelay.max / 1e6).toFixed(1)} ms (p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)}); relay CPU ${(cpu * 100).toFixed(0)}% of a core (${usPerPacket.toFixed(1)} µs per packet in), max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ` +
+      `warm-up max ${res.warmup.max_ms.toFixed(1)} ms (${res.warmup.late} over); relay event loop stalled ≤ ${(loopDelay.max / 1e6).toFixed(1)} ms (p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)}); relay CPU ${(cpu * 100).toFixed(0)}% of a core (${usPerPacket.toFixed(1)} µs per packet in), max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ${allocText}` +
       `generator: send lag ≤ ${g.max_send_lag_ms.toFixed(2)} ms, read lag ≤ ${g.max_receive_lag_ms.toFixed(2)} ms, CPU ${g.cpu_s.toFixed(1)} s; ` +
       `${ioPath}, load average ${loadavg()[0].toFixed(1)}${pin ? ', pinned' : ''}, ${priority}${onePort ? ', one port' : ', a relay per stream'}: ${s.ok ? 'ok' : s.okP99 ? `p99 ok; ${s.why}` : s.why}\n`,
   );
@@ -273,5 +285,10 @@ fig('relay_added_latency_median', 'ms', shown.res.measured.median_ms, at);
 fig('relay_added_latency_p99', 'ms', shown.res.measured.p99_ms, { ...at, reference: 'target', reference_value: LOOKAHEAD_MS + 1 });
 fig('relay_added_latency_max', 'ms', shown.res.measured.max_ms, { ...at, reference: 'target', reference_value: LOOKAHEAD_MS + 1 });
 fig('relay_cpu_per_packet', 'us', largest.usPerPacket, { streams: largest.streams });
+// The young generation's fill rate: each collection pauses the event loop while packets are due.
+if (largest.alloc) {
+  const a = largest.alloc;
+  fig('relay_alloc_per_packet', 'bytes', a.bytes / Math.max(1, largest.res.sent), { streams: largest.streams, young_collections: a.scavenges.length, young_pause_ms: Number(pauseMs(a.scavenges).toFixed(2)) });
+}
 // What one fully used core carries at that cost (receive, reorder, mask, send twice; 50 packets/s a stream).
 fig('relay_streams_per_core_by_cpu', 'streams', Math.floor(1e6 / (largest.usPerPacket * 50)), { streams_measured: largest.streams });

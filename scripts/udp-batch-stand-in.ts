@@ -1,8 +1,9 @@
 /**
  * A stand-in for the relay's socket addon (firmware-sim/relay/udp-native.ts, UdpBatch) with a relay
  * on its native path and no sockets, under a fake clock: the driver writes datagrams into the
- * relay's own receive buffer as recvmmsg would and calls `onRecv(n)`, fires the release timer with
- * `onTimer()` when `timerAt` has come, and counts what the relay sends. Used by
+ * relay's own receive buffer as recvmmsg would and calls `onRecv(n)` (the stand-in stamps the read's
+ * time, as the addon does), fires the release timer with `onTimer()` when `timerAt` has come, and
+ * counts what the relay sends. The addon's clock is the fake clock. Used by
  * scripts/relay-drive.ts (relay-alloc.ts, relay-call-heap.ts), the relay's stall test
  * (test/unit/relay/relay-backlog.test.ts) and its spares test (relay-spares.test.ts).
  */
@@ -31,13 +32,18 @@ export function relayOnStandIn(opts: Omit<RtpRelayOptions, 'clock'>, now: () => 
   const clock: RelayClock = { now, setTimeout: () => 0, clearTimeout: () => {} };
   let buffer: ArrayBuffer | null = null;
   let fds = 3;
+  let clockView: Float64Array | undefined;
   const s = { timerAt: Infinity, sent: 0, onRecv: (_n: number) => {}, onTimer: () => {} };
   const lib: UdpBatch = {
     open: () => [fds++, 40_000, 8 << 20],
     watch(_fd, b, _slots, _size, fn) {
       if (b) {
         buffer = b;
-        s.onRecv = fn;
+        const readAt = new RecvBuffer(b).readAt;
+        s.onRecv = (n) => {
+          readAt[0] = now();
+          fn(n);
+        };
       } else s.onTimer = () => fn(0);
       return {};
     },
@@ -47,8 +53,13 @@ export function relayOnStandIn(opts: Omit<RtpRelayOptions, 'clock'>, now: () => 
       return 0;
     },
     timer: () => fds++,
-    arm: (_fd, ms) => {
-      s.timerAt = now() + ms;
+    arm: (_fd, us) => {
+      s.timerAt = now() + us / 1000;
+    },
+    clock: (b) => {
+      // The relay's one clock buffer, viewed once: the stand-in allocates nothing a call either.
+      if (clockView?.buffer !== b) clockView = new Float64Array(b);
+      clockView[0] = now();
     },
     close: () => {},
     pending,

@@ -28,10 +28,10 @@ import { collectGarbageNow } from './collect-now.ts';
 import { ARENA_MAX_DATAGRAM, PacketArena } from './packet-arena.ts';
 import { newRelayCounters, type RelayCounters } from './relay-counters.ts';
 import { relayTimes, T_NOW, T_SENT } from './relay-times.ts';
-import { ReleaseQueue } from './release-queue.ts';
+import { Q_AT, Q_NOW, ReleaseQueue } from './release-queue.ts';
 import { RtpHeaderView } from './rtp-header-view.ts';
 import { type MaskedSource, PT_PCMA, PT_PCMU, RtpStream, type StreamHooks, type StreamSettings } from './rtp-stream.ts';
-import { loadUdpBatch, RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, SendQueue, type UdpBatch } from './udp-native.ts';
+import { loadUdpBatch, NativeClock, RECV_SLOT_BYTES, RECV_SLOTS, RecvBuffer, SendQueue, type UdpBatch } from './udp-native.ts';
 
 /** The relay's only source of time (ms, monotonic), injectable so timing logic runs under fake time. */
 export interface RelayClock {
@@ -282,7 +282,7 @@ export class RtpRelay extends EventEmitter {
       if (mir >= 0) fds.push(mir);
       const timerFd = lib.timer();
       fds.push(timerFd);
-      const io: NativeIo = { lib, fd, fwd, mir, timerFd, timerAt: Infinity, granted, recv: new RecvBuffer(), sendQ: new SendQueue(), releases: new ReleaseQueue(), watchers: [], readUpTo: -Infinity };
+      const io: NativeIo = { lib, clock: new NativeClock(lib, this.clock.now()), fd, fwd, mir, timerFd, timerAt: Infinity, granted, recv: new RecvBuffer(), sendQ: new SendQueue(), releases: new ReleaseQueue(), watchers: [], readUpTo: -Infinity };
       io.watchers.push(lib.watch(fd, io.recv.buffer, RECV_SLOTS, RECV_SLOT_BYTES, (n) => this.onBatch(n)));
       io.watchers.push(lib.watch(timerFd, null, 0, 0, () => this.onTick()));
       this.native = io;
@@ -314,8 +314,9 @@ export class RtpRelay extends EventEmitter {
   /** Native path: a batch of `n` datagrams is in the receive buffer. */
   private onBatch(n: number): void {
     const io = this.native!;
-    const base = this.clock.now();
     const { recv } = io;
+    // The read's time, stamped by the addon (udp-native.ts, NativeClock: no boxed double a batch).
+    const base = recv.readAt[0] + io.clock.ms[1];
     const { lengths, ages } = recv;
     for (let k = 0; k < n; k++) {
       const len = lengths[k];
@@ -347,7 +348,8 @@ export class RtpRelay extends EventEmitter {
   private releaseDue(): void {
     const io = this.native;
     if (!io) return;
-    const clockNow = this.clock.now();
+    io.clock.read();
+    const clockNow = io.clock.ms[0] + io.clock.ms[1];
     // After a stall (a collection, a busy machine, a thousand streams starting at once) the socket
     // holds datagrams that arrived before now, and the tick may come before the batches that read
     // them. A deadline has only passed once every datagram that arrived before it has been read:
@@ -355,12 +357,13 @@ export class RtpRelay extends EventEmitter {
     // still in the socket, is dropped as late. So while a datagram waits, deadlines are judged by
     // the arrival of the newest datagram read. Asked only when a deadline is due (a syscall).
     // The dgram path gets the same by acting on deadlines after the loop's I/O phase.
-    const first = io.releases.peek();
-    const backlog = first !== undefined && first <= clockNow && io.lib.pending(io.fd);
+    const q = io.releases;
+    const backlog = q.peek() && q.times[Q_AT] <= clockNow && io.lib.pending(io.fd);
     const now = backlog ? Math.min(clockNow, io.readUpTo) : clockNow;
     // Collected first, then pumped: a stream whose next deadline is still due waits for the next tick, not a loop here.
     const due = this.due;
-    for (let s = io.releases.popDue(now); s; s = io.releases.popDue(now)) due.push(s);
+    q.times[Q_NOW] = now;
+    for (let s = q.popDue(); s; s = q.popDue()) due.push(s);
     this.times[T_NOW] = now;
     for (let i = 0; i < due.length; i++) {
       due[i].pump();
@@ -369,11 +372,14 @@ export class RtpRelay extends EventEmitter {
     // Popped, not `length = 0`, which drops the array's store: an allocation per batch (src/empty-array.ts).
     emptyArray(due);
     this.flush();
-    const next = io.releases.peek();
-    if (next !== undefined && next !== io.timerAt) {
+    if (q.peek() && q.times[Q_AT] !== io.timerAt) {
+      const next = q.times[Q_AT];
       io.timerAt = next;
       // During a backlog the batches to come call this again; the tick only covers their end.
-      io.lib.arm(io.timerFd, backlog ? Math.max(next - clockNow, BACKLOG_TICK_MS) : next - clockNow);
+      const delayMs = backlog ? Math.max(next - clockNow, BACKLOG_TICK_MS) : next - clockNow;
+      // Whole microseconds, rounded up (a tick a fraction early finds nothing due), as an int32:
+      // V8 passes that as a small integer, where a double would be boxed per call (udp-batch.c).
+      io.lib.arm(io.timerFd, Math.min(Math.ceil(delayMs * 1000), 2_000_000_000) | 0);
     }
   }
 
@@ -383,7 +389,8 @@ export class RtpRelay extends EventEmitter {
     const q = io.sendQ;
     if (q.count === 0) return;
     // Latency to this moment, the sendmmsg's: one clock reading per batch, not one per datagram.
-    const t = this.clock.now();
+    io.clock.read();
+    const t = io.clock.ms[0] + io.clock.ms[1];
     const arrivedAt = q.arrivedAt;
     for (let i = 0; i < q.count; i++) this.latencies[this.latencyCount++ % LATENCY_WINDOW] = t - arrivedAt[i];
     this.counters.sendErrors += io.lib.send(io.fwd, q.buffer, q.table.buffer as ArrayBuffer, q.count);
@@ -553,7 +560,11 @@ export class RtpRelay extends EventEmitter {
   private arm(s: RtpStream): void {
     if (!s.nextWakeup()) return;
     const at = s.wakeAt;
-    if (this.native) return this.native.releases.arm(s, at);
+    if (this.native) {
+      const q = this.native.releases;
+      q.times[Q_AT] = at;
+      return q.arm(s);
+    }
     const t = this.timers.get(s.ssrc);
     if (t && t.at <= at) return;
     if (t) this.clock.clearTimeout(t.handle);
@@ -641,6 +652,8 @@ export class RtpRelay extends EventEmitter {
 /** The native path's sockets and buffers (udp-native.ts). */
 interface NativeIo {
   lib: UdpBatch;
+  /** The addon's clock on this relay's scale. */
+  clock: NativeClock;
   /** Listen, forward and mirror sockets (mirror -1: none), and the release timer. */
   fd: number;
   fwd: number;

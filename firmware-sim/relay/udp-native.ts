@@ -20,21 +20,23 @@ export const UDP_BATCH_PATH = join(dirname(fileURLToPath(import.meta.url)), '..'
 export interface UdpBatch {
   /** Opens a non-blocking UDP socket bound to host:port, connected to connectHost:connectPort if given: [fd, bound port, SO_RCVBUF granted]. Throws an Error whose code is the errno name. */
   open(family: 4 | 6, host: string, port: number, recvBufferBytes: number, connectHost: string | null, connectPort: number): [number, number, number];
-  /** Calls fn(count) per batch of datagrams read into `buffer` (or fn(0) per expiry of a timerfd, buffer null). */
+  /** Calls fn(count) per batch of datagrams read into `buffer` (RecvBuffer's layout), or fn(0) per expiry of a timerfd (buffer null). */
   watch(fd: number, buffer: ArrayBuffer | null, slots: number, slotSize: number, fn: (count: number) => void): object;
   unwatch(handle: object): void;
   /** Sends `count` datagrams, (offset, length) pairs in `table`, from `buffer`; returns how many failed. */
   send(fd: number, buffer: ArrayBuffer, table: ArrayBuffer, count: number): number;
   timer(): number;
-  /** Arms a timerfd to fire once, `ms` from now. */
-  arm(fd: number, ms: number): void;
+  /** Arms a timerfd to fire once, `us` whole microseconds from now (an int32: a double would be boxed per call). */
+  arm(fd: number, us: number): void;
+  /** Writes CLOCK_MONOTONIC (ms) into `buffer`'s first float64: a reading that allocates nothing. */
+  clock(buffer: ArrayBuffer): void;
   /** Whether a datagram waits in the socket's receive queue (nothing is taken). */
   pending(fd: number): boolean;
   close(fd: number): void;
 }
 
 let cached: UdpBatch | null | undefined;
-const ADDON_FUNCTIONS: readonly (keyof UdpBatch)[] = ['open', 'watch', 'unwatch', 'send', 'timer', 'arm', 'pending', 'close'];
+const ADDON_FUNCTIONS: readonly (keyof UdpBatch)[] = ['open', 'watch', 'unwatch', 'send', 'timer', 'arm', 'clock', 'pending', 'close'];
 
 /** The process's addon, or null when there is none (not built, or DTMFGUARD_RELAY_IO=dgram). */
 export function loadUdpBatch(): UdpBatch | null {
@@ -66,20 +68,24 @@ export const RECV_SLOT_BYTES = 65_536;
 
 /**
  * The receive buffer: RECV_SLOTS slots of RECV_SLOT_BYTES, then a length per slot (int32; -1:
- * larger than a slot), then an arrival age per slot (float64, ms before the batch was handed over).
+ * larger than a slot), then an arrival age per slot (float64, ms before the read), then the read's
+ * time (float64, CLOCK_MONOTONIC ms: NativeClock's scale).
  */
 export class RecvBuffer {
   readonly bytes: Uint8Array;
   readonly lengths: Int32Array;
   readonly ages: Float64Array;
+  /** [0]: when the batch was read, CLOCK_MONOTONIC ms. */
+  readonly readAt: Float64Array;
   /** Per slot, the last view handed out: a stream's datagrams are all one length, so views are made once, not per packet. */
   private readonly views: Uint8Array[] = [];
 
   /** `buffer`: one of this layout already made (a stand-in for the addon reads the relay's with it). */
-  constructor(readonly buffer = new ArrayBuffer(RECV_SLOTS * (RECV_SLOT_BYTES + 12))) {
+  constructor(readonly buffer = new ArrayBuffer(RECV_SLOTS * (RECV_SLOT_BYTES + 12) + 8)) {
     this.bytes = new Uint8Array(buffer);
     this.lengths = new Int32Array(buffer, RECV_SLOTS * RECV_SLOT_BYTES, RECV_SLOTS);
     this.ages = new Float64Array(buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 4), RECV_SLOTS);
+    this.readAt = new Float64Array(buffer, RECV_SLOTS * (RECV_SLOT_BYTES + 12), 1);
   }
 
   /** The datagram of slot `k`, `length` octets: valid until the next batch overwrites the slot. */
@@ -116,5 +122,32 @@ export class SendQueue {
   clear(): void {
     this.count = 0;
     this.used = 0;
+  }
+}
+
+/**
+ * The addon's clock on the relay's scale, read without allocating: `read()` stores CLOCK_MONOTONIC
+ * in `ms[0]` and the relay adds `ms[1]`, the offset to its own clock (performance.now(), which
+ * counts uv_hrtime, the same CLOCK_MONOTONIC, from the process's start), taken once. Why not
+ * performance.now() on the packet path: each call returned a boxed double (16 bytes), three per
+ * batch, and at 1,000 streams a batch is one or two datagrams (see udp-batch.c's header).
+ */
+export class NativeClock {
+  // Its own ArrayBuffer, kept: a small typed array made alone lives on the JS heap until its
+  // `buffer` is first asked for, which then moves it.
+  private readonly buffer = new ArrayBuffer(16);
+  readonly ms = new Float64Array(this.buffer);
+
+  constructor(
+    private readonly lib: UdpBatch,
+    relayNow: number,
+  ) {
+    lib.clock(this.buffer);
+    this.ms[1] = relayNow - this.ms[0];
+  }
+
+  /** Reads the clock into ms[0]; the relay's time is ms[0] + ms[1]. */
+  read(): void {
+    this.lib.clock(this.buffer);
   }
 }

@@ -5,11 +5,17 @@
  * the young-generation collections that held packets past lookahead + 1 ms (docs/benchmarks.md).
  *
  * Here the sockets are plain fds: datagrams are read with recvmmsg(2) into one preallocated
- * buffer the JS side owns (fixed slots, a length and an arrival age per slot), and a tick's
- * packets leave with one sendmmsg(2) per socket from another. Arrival times are the kernel's
- * (SO_TIMESTAMPNS), so a batch read late still knows when each datagram came. Readiness and the
- * release timer (a timerfd: sub-millisecond, where uv timers count whole milliseconds) are
- * uv_poll watchers on Node's own loop, each calling one JS function per event.
+ * buffer the JS side owns (fixed slots, a length and an arrival age per slot, the batch's read
+ * time), and a tick's packets leave with one sendmmsg(2) per socket from another. Arrival times
+ * are the kernel's (SO_TIMESTAMPNS), so a batch read late still knows when each datagram came.
+ * Readiness and the release timer (a timerfd: sub-millisecond, where uv timers count whole
+ * milliseconds) are uv_poll watchers on Node's own loop, each calling one JS function per event.
+ *
+ * Nothing here hands JS a fractional number: time goes into a Float64Array (the batch's read time
+ * in the receive buffer, clock()'s reading in the caller's), and the timer's delay comes as whole
+ * microseconds. A double passed to or returned from a function V8 does not inline (a native one
+ * always) is a heap object (a HeapNumber, 16 bytes) per call: four a batch, each batch a young-
+ * generation collection's worth closer (docs/benchmarks.md, "The clock without boxes").
  *
  * The JS side (udp-native.ts) keeps every decision; this file only moves bytes. Errors a user can
  * cause (address in use, bad address) come back as a thrown Error whose code is the errno name,
@@ -139,7 +145,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
  * A watcher: a uv_poll on an fd (a socket to read, or a timerfd) calling a JS function.
  * For a socket, each readable event reads batches of up to `slots` datagrams into the buffer
  * (slot k at k*slotSize; lengths as int32 after the data, then arrival ages as float64, ms
- * before the call) and calls fn(count) per batch until the socket is empty.
+ * before the read, then the read's time as one float64, CLOCK_MONOTONIC ms) and calls fn(count)
+ * per batch until the socket is empty.
  */
 typedef struct {
   uv_poll_t poll;
@@ -162,6 +169,9 @@ static int64_t ts_ns(clockid_t c) {
   clock_gettime(c, &t);
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
+
+/* CLOCK_MONOTONIC in ms: the clock of uv_hrtime, so of performance.now() less its origin. */
+static double mono_ms(void) { return ts_ns(CLOCK_MONOTONIC) / 1e6; }
 
 static int call_js(watcher_t *w, int32_t n) {
   napi_env env = w->env;
@@ -192,6 +202,7 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   }
   int32_t *lens = (int32_t *)(w->buf + (size_t)w->slots * w->slot_size);
   double *ages = (double *)(w->buf + (size_t)w->slots * w->slot_size + (size_t)w->slots * 4);
+  double *read_at = ages + w->slots;
   /* Bounded: a flood must not starve the timers (the release deadlines) of the same loop. */
   for (int round = 0; round < 16 && !w->closed; round++) {
     for (int k = 0; k < w->slots; k++) {
@@ -205,7 +216,9 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     }
     int n = recvmmsg(w->fd, w->msgs, w->slots, MSG_DONTWAIT, NULL);
     if (n <= 0) return; /* EAGAIN: empty; anything else: try again on the next readiness */
+    /* The kernel stamps arrival on the realtime clock; ages bridge it to the monotonic one. */
     int64_t now = ts_ns(CLOCK_REALTIME);
+    *read_at = mono_ms();
     for (int k = 0; k < n; k++) {
       /* A datagram larger than its slot (MSG_TRUNC) is reported as -1: the JS side counts it malformed. */
       lens[k] = (w->msgs[k].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)w->msgs[k].msg_len;
@@ -253,9 +266,9 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
     void *data;
     size_t len;
     CHECK(napi_get_arraybuffer_info(env, argv[1], &data, &len));
-    if (slots < 1 || slots > MAX_BATCH || slot_size < 16 || (size_t)slots * (slot_size + 12) > len || slot_size % 8) {
+    if (slots < 1 || slots > MAX_BATCH || slots % 2 || slot_size < 16 || (size_t)slots * (slot_size + 12) + 8 > len || slot_size % 8) {
       free(w);
-      napi_throw_range_error(env, NULL, "udp-batch watch: buffer too small for slots × (slotSize + 12)");
+      napi_throw_range_error(env, NULL, "udp-batch watch: needs an even slot count, slotSize a multiple of 8, and a buffer of slots × (slotSize + 12) + 8 octets");
       return NULL;
     }
     w->buf = data;
@@ -379,26 +392,41 @@ static napi_value js_timer(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* arm(fd, ms): fires once, `ms` from now (0 or less: at once); NaN or Infinity disarms. */
+/*
+ * arm(fd, us): fires once, `us` whole microseconds from now (0 or less: at once). An int32, so the
+ * caller passes a small integer, not a boxed double (see the top of this file): up to 35 minutes.
+ */
 static napi_value js_arm(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd;
-  double ms;
-  if (argc < 2 || get_i32(env, argv[0], &fd) || napi_get_value_double(env, argv[1], &ms) != napi_ok) {
-    napi_throw_type_error(env, NULL, "udp-batch arm(fd, ms)");
+  int32_t fd, us;
+  if (argc < 2 || get_i32(env, argv[0], &fd) || get_i32(env, argv[1], &us)) {
+    napi_throw_type_error(env, NULL, "udp-batch arm(fd, microseconds)");
     return NULL;
   }
   struct itimerspec its;
   memset(&its, 0, sizeof its);
-  if (ms == ms && ms < 1e12) {
-    /* A zero it_value disarms: the earliest real expiry is one nanosecond. */
-    int64_t ns = ms * 1e6 < 1 ? 1 : (int64_t)(ms * 1e6);
-    its.it_value.tv_sec = ns / 1000000000;
-    its.it_value.tv_nsec = ns % 1000000000;
-  }
+  /* A zero it_value disarms: the earliest real expiry is one nanosecond. */
+  int64_t ns = us <= 0 ? 1 : (int64_t)us * 1000;
+  its.it_value.tv_sec = ns / 1000000000;
+  its.it_value.tv_nsec = ns % 1000000000;
   timerfd_settime(fd, 0, &its, NULL);
+  return NULL;
+}
+
+/* clock(buffer): writes CLOCK_MONOTONIC ms into the buffer's first float64; returns nothing (see the top). */
+static napi_value js_clock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data;
+  size_t len;
+  if (argc < 1 || napi_get_arraybuffer_info(env, argv[0], &data, &len) != napi_ok || len < sizeof(double)) {
+    napi_throw_type_error(env, NULL, "udp-batch clock(buffer of at least 8 octets)");
+    return NULL;
+  }
+  *(double *)data = mono_ms();
   return NULL;
 }
 
@@ -439,6 +467,7 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"timer", NULL, js_timer, NULL, NULL, NULL, napi_default, NULL},
       {"arm", NULL, js_arm, NULL, NULL, NULL, napi_default, NULL},
+      {"clock", NULL, js_clock, NULL, NULL, NULL, napi_default, NULL},
       {"pending", NULL, js_pending, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -37,13 +37,14 @@ describe('a damaged relay socket addon', () => {
   });
 
   it('ends it the same way when the addon is older than the relay (a function it now calls is missing)', () => {
-    // Stands in for a build made before udp-batch.c gained pending(): it loads, but lacks it.
+    // Stands in for a build made before udp-batch.c gained clock() (and arm() took microseconds, and
+    // the receive buffer the read's time): it loads, but lacks it.
     const stale = join(dir, 'udp-batch-stale.cjs');
-    writeFileSync(stale, 'for (const f of ["open", "watch", "unwatch", "send", "timer", "arm", "close"]) exports[f] = () => { throw new Error("not called"); };\n');
+    writeFileSync(stale, 'for (const f of ["open", "watch", "unwatch", "send", "timer", "arm", "pending", "close"]) exports[f] = () => { throw new Error("not called"); };\n');
     const r = relayWith(stale);
     expect(r.status, r.stderr).toBe(2);
     expect(r.lines).toHaveLength(1);
-    expect(r.lines[0]).toMatch(/^DG5308: .* is older than the relay \(it has no pending\(\)\): rebuild it with scripts\/build-native\.sh/);
+    expect(r.lines[0]).toMatch(/^DG5308: .* is older than the relay \(it has no clock\(\)\): rebuild it with scripts\/build-native\.sh/);
     expect(r.lines[0]).toContain(stale);
   });
 });

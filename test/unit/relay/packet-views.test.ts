@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeldAudio } from '../../../firmware-sim/relay/held-audio.ts';
 import { ReleaseQueue } from '../../../firmware-sim/relay/release-queue.ts';
+import { armAt, earliest, popDueAt } from './release-queue-calls.ts';
 import { RECV_SLOT_BYTES, RecvBuffer } from '../../../firmware-sim/relay/udp-native.ts';
 import { taggedDatagram as datagram } from './tagged-datagram.ts';
 
@@ -62,34 +63,34 @@ describe('HeldAudio views', () => {
 describe('ReleaseQueue', () => {
   it('pops a stream once at its earliest deadline, then takes a later one for it', () => {
     const q = new ReleaseQueue<string>();
-    q.arm('a', 10);
-    q.arm('a', 30); // later than armed: kept at 10
-    q.arm('b', 20);
-    q.arm('a', 5); // earlier: re-armed, the entry at 10 left behind
-    expect(q.popDue(4)).toBeUndefined();
-    expect(q.popDue(25)).toBe('a');
-    expect(q.popDue(25)).toBe('b');
-    expect(q.popDue(25)).toBeUndefined(); // a's stale entry at 10 skipped
-    q.arm('a', 40);
-    q.arm('b', 35);
-    expect(q.peek()).toBe(35);
-    expect(q.popDue(50)).toBe('b');
-    expect(q.popDue(50)).toBe('a');
-    q.arm('a', 60);
+    armAt(q, 'a', 10);
+    armAt(q, 'a', 30); // later than armed: kept at 10
+    armAt(q, 'b', 20);
+    armAt(q, 'a', 5); // earlier: re-armed, the entry at 10 left behind
+    expect(popDueAt(q, 4)).toBeUndefined();
+    expect(popDueAt(q, 25)).toBe('a');
+    expect(popDueAt(q, 25)).toBe('b');
+    expect(popDueAt(q, 25)).toBeUndefined(); // a's stale entry at 10 skipped
+    armAt(q, 'a', 40);
+    armAt(q, 'b', 35);
+    expect(earliest(q)).toBe(35);
+    expect(popDueAt(q, 50)).toBe('b');
+    expect(popDueAt(q, 50)).toBe('a');
+    armAt(q, 'a', 60);
     q.forget('a');
-    expect(q.popDue(100)).toBeUndefined();
-    q.arm('a', 70);
-    expect(q.popDue(100)).toBe('a');
+    expect(popDueAt(q, 100)).toBeUndefined();
+    armAt(q, 'a', 70);
+    expect(popDueAt(q, 100)).toBe('a');
   });
 
   it('skips a disarmed stream\'s queued entries, as a forgotten one\'s, and takes it again when armed', () => {
     const q = new ReleaseQueue<string>();
-    q.arm('a', 10);
-    q.arm('b', 20);
+    armAt(q, 'a', 10);
+    armAt(q, 'b', 20);
     q.disarm('a');
-    expect(q.popDue(30)).toBe('b');
-    expect(q.popDue(30)).toBeUndefined();
-    q.arm('a', 40);
-    expect(q.popDue(50)).toBe('a');
+    expect(popDueAt(q, 30)).toBe('b');
+    expect(popDueAt(q, 30)).toBeUndefined();
+    armAt(q, 'a', 40);
+    expect(popDueAt(q, 50)).toBe('a');
   });
 });

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReleaseQueue } from '../../../firmware-sim/relay/release-queue.ts';
+import { armAt, popDueAt } from './release-queue-calls.ts';
 import { loadUdpBatch, SendQueue, UDP_BATCH_PATH } from '../../../firmware-sim/relay/udp-native.ts';
 
 describe('udp-batch addon', () => {
@@ -39,18 +40,18 @@ describe('ReleaseQueue', () => {
         const q = new ReleaseQueue<number>();
         const earliest = new Map<number, number>();
         for (const [s, at] of arms) {
-          q.arm(s, at);
+          armAt(q, s, at);
           earliest.set(s, Math.min(at, earliest.get(s) ?? Infinity));
         }
         const got: number[] = [];
-        for (let s = q.popDue(now); s !== undefined; s = q.popDue(now)) got.push(s);
+        for (let s = popDueAt(q, now); s !== undefined; s = popDueAt(q, now)) got.push(s);
         const want = [...earliest].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
         expect(got.map((s) => earliest.get(s))).toEqual(want.map(([, at]) => at));
         expect(new Set(got)).toEqual(new Set(want.map(([s]) => s)));
         // What is left is due later: nothing more at `now`, each left stream once at its deadline.
-        expect(q.popDue(now)).toBeUndefined();
+        expect(popDueAt(q, now)).toBeUndefined();
         const rest: number[] = [];
-        for (let s = q.popDue(Infinity); s !== undefined; s = q.popDue(Infinity)) rest.push(s);
+        for (let s = popDueAt(q, Infinity); s !== undefined; s = popDueAt(q, Infinity)) rest.push(s);
         expect(rest.sort((a, b) => a - b)).toEqual([...earliest].filter(([, at]) => at > now).map(([s]) => s).sort((a, b) => a - b));
       }),
     );
@@ -58,15 +59,15 @@ describe('ReleaseQueue', () => {
 
   it('re-arms a stream popped, and forgets one swept', () => {
     const q = new ReleaseQueue<string>();
-    q.arm('a', 10);
-    q.arm('b', 5);
-    expect(q.popDue(10)).toBe('b');
-    q.arm('b', 7);
-    expect(q.popDue(10)).toBe('b');
-    expect(q.popDue(10)).toBe('a');
-    q.arm('a', 20);
+    armAt(q, 'a', 10);
+    armAt(q, 'b', 5);
+    expect(popDueAt(q, 10)).toBe('b');
+    armAt(q, 'b', 7);
+    expect(popDueAt(q, 10)).toBe('b');
+    expect(popDueAt(q, 10)).toBe('a');
+    armAt(q, 'a', 20);
     q.forget('a');
-    expect(q.popDue(30)).toBeUndefined();
+    expect(popDueAt(q, 30)).toBeUndefined();
   });
 });
 
