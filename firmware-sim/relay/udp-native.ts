@@ -129,8 +129,8 @@ export class SendQueue {
  * The addon's clock on the relay's scale, read without allocating: `read()` stores CLOCK_MONOTONIC
  * in `ms[0]` and the relay adds `ms[1]`, the offset to its own clock (performance.now(), which
  * counts uv_hrtime, the same CLOCK_MONOTONIC, from the process's start), taken once. Why not
- * performance.now() on the packet path: each call returned a boxed double (16 bytes), three per
- * batch, and at 1,000 streams a batch is one or two datagrams (see udp-batch.c's header).
+ * performance.now() on the packet path: each call returned a boxed double (16 bytes), three a
+ * batch (see udp-batch.c's header; docs/benchmarks.md, "The clock without boxes").
  */
 export class NativeClock {
   // Its own ArrayBuffer, kept: a small typed array made alone lives on the JS heap until its

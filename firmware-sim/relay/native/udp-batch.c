@@ -14,8 +14,9 @@
  * Nothing here hands JS a fractional number: time goes into a Float64Array (the batch's read time
  * in the receive buffer, clock()'s reading in the caller's), and the timer's delay comes as whole
  * microseconds. A double passed to or returned from a function V8 does not inline (a native one
- * always) is a heap object (a HeapNumber, 16 bytes) per call: four a batch, each batch a young-
- * generation collection's worth closer (docs/benchmarks.md, "The clock without boxes").
+ * always) is a heap object (a HeapNumber, 16 bytes) per call: the relay made four a batch that
+ * way, all garbage for the young generation to collect (docs/benchmarks.md, "The clock without
+ * boxes").
  *
  * The JS side (udp-native.ts) keeps every decision; this file only moves bytes. Errors a user can
  * cause (address in use, bad address) come back as a thrown Error whose code is the errno name,
