@@ -12,6 +12,7 @@ import { maskToneCodes, maskToneTable } from './mask-tone.ts';
 import { TonePresence } from './tone-presence.ts';
 import { type KernelChannel, loadKernel } from './wasm/kernel.ts';
 import { DgError } from '../errors.ts';
+import { emptyArray } from '../empty-array.ts';
 
 /** What `takeDigits` returns when there is nothing: one shared empty array, as NO_WINDOWS (mask-core.ts). */
 const NO_DIGITS: DetectedDigit[] = [];
@@ -118,7 +119,8 @@ class KernelEngine<T extends Int16Array | Uint8Array> implements ChannelEngine<T
     // clearing: the pipelines take them after every call.
     this.ch.reset();
     this.secure = this.secureAtStart;
-    this.windows.length = 0;
+    // Popped, not `length = 0`, which would drop the array's store (src/empty-array.ts).
+    emptyArray(this.windows);
   }
   get secure(): boolean {
     return this.on;
