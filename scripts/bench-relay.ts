@@ -42,9 +42,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Allocation, pauseMs, startAllocation } from './gc-allocation.ts';
 import { printHeapSites, startHeapSites } from './heap-sites.ts';
 import { RtpRelay } from '../firmware-sim/relay/rtp-relay.ts';
-import { encodeG711 } from '../src/dsp/g711.ts';
-import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
-import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../src/dsp/generator.ts';
+import { relayLineSignal } from './relay-line-signal.ts';
 import { buildRelayLoad, type RelayLoadResult, startRelayLoad } from './relay-load-harness.ts';
 
 /** The V8 flags `dtmfguard-sim` starts with, read from its #! line so the two cannot differ. */
@@ -105,17 +103,9 @@ const spares = process.env.DTMFGUARD_BENCH_SPARES !== '0';
 const LOOKAHEAD_MS = 40;
 const pin = process.env.DTMFGUARD_BENCH_PIN !== '0' && cpus().length >= 2;
 
-/** 10 s of a quiet line with a digit every 2 s (so the masker masks): each stream starts at its own offset. */
-function signal(): Uint8Array {
-  const parts: Float64Array[] = [];
-  for (let k = 0; k < 5; k++) parts.push(silence(1900), dtmfTone({ key: DTMF_KEYS[(k * 5) % 16], durationMs: 100, levelDbm0: -10 }));
-  const clean = concat(...parts);
-  return encodeG711('alaw', toInt16(mix(clean, whiteNoise(clean.length / 8, -45, 11))));
-}
-
 const work = mkdtempSync(join(tmpdir(), 'dtmfguard-bench-relay-'));
 const audioFile = join(work, 'line.alaw');
-writeFileSync(audioFile, signal());
+writeFileSync(audioFile, relayLineSignal('alaw'));
 const bin = buildRelayLoad();
 // A shared machine (load average above the core count) with the kernel's autogroup scheduling:
 // processes of this session compete with other sessions' as one group, whatever their niceness

@@ -9,21 +9,11 @@
  */
 import { RECV_SLOT_BYTES } from '../firmware-sim/relay/udp-native.ts';
 import { relayOnStandIn, type UdpBatchStandIn } from './udp-batch-stand-in.ts';
-import { DTMF_KEYS } from '../src/dsp/dtmf-keys.ts';
-import { encodeG711 } from '../src/dsp/g711.ts';
 import { G711Masker } from '../src/dsp/masker.ts';
-import { concat, dtmfTone, mix, silence, toInt16, whiteNoise } from '../src/dsp/generator.ts';
+import { relayLineSignal } from './relay-line-signal.ts';
 
 const PTIME = 160;
 const BATCH = 32;
-
-/** 10 s of a quiet line with a digit every 2 s, µ-law (as bench-relay's, in the other law). */
-function signal(): Uint8Array {
-  const parts: Float64Array[] = [];
-  for (let k = 0; k < 5; k++) parts.push(silence(1900), dtmfTone({ key: DTMF_KEYS[(k * 5) % 16], durationMs: 100, levelDbm0: -10 }));
-  const clean = concat(...parts);
-  return encodeG711('ulaw', toInt16(mix(clean, whiteNoise(clean.length / 8, -45, 11))));
-}
 
 /** The masker's implementation: the JS reference allocates some 90 bytes a packet more than the kernel. */
 export function maskerImplementation(): 'kernel' | 'js' {
@@ -43,7 +33,7 @@ export interface RelayDrive {
 
 export function relayDrive(o: { streams: number; spares?: number; driverOnly?: boolean }): RelayDrive {
   const { streams, driverOnly = false } = o;
-  const line = signal();
+  const line = relayLineSignal('ulaw');
   const linePackets = Math.floor(line.length / PTIME);
   let now = 0;
   // The driver hands over every datagram it writes at once: nothing ever waits in this socket.
